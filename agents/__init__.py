@@ -1,0 +1,1 @@
+"""Local agents: registration, heartbeats, expiry, and the agent worker that serves local models."""

@@ -1,0 +1,5 @@
+"""Switchyard's Django project package and its data plane."""
+
+from gateway.celery import app as celery_app
+
+__all__ = ["celery_app"]

@@ -1,0 +1,8 @@
+"""App config for the data plane package."""
+
+from django.apps import AppConfig
+
+
+class GatewayConfig(AppConfig):
+    name = "gateway"
+    verbose_name = "Gateway"

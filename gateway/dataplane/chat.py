@@ -1,0 +1,93 @@
+"""POST /v1/chat/completions: parse, resolve, execute, answer."""
+
+from __future__ import annotations
+
+import logging
+from time import perf_counter
+from typing import Any
+
+import orjson
+
+from gateway.dataplane import executor, placeholder
+from gateway.dataplane.errors import GatewayError
+from gateway.dataplane.http import Headers, Request, Send, send_body, send_error, send_stream
+from gateway.dataplane.metrics import FAILOVERS, LATENCY, REQUESTS, TOKENS
+from gateway.dataplane.resolver import Candidate, order, resolve
+from gateway.dataplane.state import snapshots
+from gateway.dataplane.validation import parse_chat_request
+
+access = logging.getLogger("switchyard.access")
+
+
+def _headers(request_id: str, provider: str = "", model: str = "", route: str = "") -> Headers:
+    headers = [(b"x-request-id", request_id.encode())]
+    if provider:
+        headers.append((b"x-switchyard-provider", provider.encode()))
+    if model:
+        headers.append((b"x-switchyard-model", model.encode()))
+    if route:
+        headers.append((b"x-switchyard-route", route.encode()))
+    return headers
+
+
+def _count_tokens(candidate: Candidate, body: dict[str, Any]) -> None:
+    usage = body.get("usage")
+    if isinstance(usage, dict):
+        for kind in ("prompt_tokens", "completion_tokens"):
+            value = usage.get(kind)
+            if isinstance(value, int) and value > 0:
+                TOKENS.labels(candidate.provider.name, candidate.label, kind).inc(value)
+
+
+async def chat_completions(request: Request, send: Send) -> None:
+    started = perf_counter()
+    rid = request.request_id
+    provider = model = "-"
+    status, stream = 200, False
+    try:
+        chat = parse_chat_request(await request.body())
+        stream = chat.stream
+        resolution = resolve(await snapshots.get(), chat)
+        if resolution.placeholder:
+            provider, model = "placeholder", chat.model
+            headers = _headers(rid, provider, model, resolution.route)
+            if stream:
+                chunks = placeholder.chunks(chat.model, chat.include_usage)
+                await send_stream(send, request.receive, _framed(chunks), headers)
+            else:
+                await send_body(send, 200, orjson.dumps(placeholder.completion(chat.model)), headers)
+            return
+        candidates = order(resolution.candidates)
+        if stream:
+            result = await executor.open_stream(chat, candidates)
+        else:
+            result = await executor.complete(chat, candidates)
+        used = result.candidate
+        provider, model = used.provider.name, used.model
+        if len(result.attempts) > 1:
+            FAILOVERS.inc()
+        headers = _headers(rid, provider, model, resolution.route)
+        if isinstance(result, executor.Stream):
+            if not await send_stream(send, request.receive, result.chunks, headers):
+                status = 499
+        else:
+            _count_tokens(used, result.body)
+            await send_body(send, 200, orjson.dumps(result.body), headers)
+        REQUESTS.labels(provider, used.label, str(status)).inc()
+    except GatewayError as error:
+        status = error.status
+        REQUESTS.labels(provider, "-", str(status)).inc()
+        await send_error(send, error, _headers(rid))
+    finally:
+        elapsed = perf_counter() - started
+        LATENCY.labels(provider, "true" if stream else "false").observe(elapsed)
+        access.info(
+            "chat id=%s status=%s provider=%s model=%s stream=%s ms=%.1f",
+            rid, status, provider, model, stream, elapsed * 1000,
+        )
+
+
+async def _framed(payloads: list[bytes]):  # type: ignore[no-untyped-def]
+    for payload in payloads:
+        yield executor.frame(payload)
+    yield executor.DONE

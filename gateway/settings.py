@@ -1,0 +1,218 @@
+"""Django settings for Switchyard: every knob is read here, through one django-environ object."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+
+def _router_defaults() -> dict:
+    """The `[tool.router]` table of pyproject.toml: fallbacks for the routing weights."""
+    try:
+        with open(BASE_DIR / "pyproject.toml", "rb") as fh:
+            return tomllib.load(fh).get("tool", {}).get("router", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+
+
+_ROUTER = _router_defaults()
+
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="switchyard-dev-insecure-change-me")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["*"])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "channels",
+    "rest_framework",
+    "providers",
+    "governance",
+    "agents",
+    "gateway",
+]
+
+# This stack serves the admin and the governance API only. The data plane
+# (/v1/*, /routing/*, /metrics) is a separate lean ASGI app: see gateway/asgi.py.
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "gateway.urls"
+ASGI_APPLICATION = "gateway.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Storage -----------------------------------------------------------------
+SQLITE_DB_PATH = env.path("SQLITE_DB_PATH", default=str(BASE_DIR / "data" / "models.db"))
+if env("DATABASE_URL", default=""):
+    DATABASES = {"default": env.db("DATABASE_URL")}
+    DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+else:
+    Path(SQLITE_DB_PATH).parent.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(SQLITE_DB_PATH),
+            "OPTIONS": {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="switchyard"),
+        }
+    }
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "switchyard",
+        }
+    }
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- Celery (gateway/celery.py); without a broker, tasks run eagerly in-process --
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=REDIS_URL or None)
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_TIME_LIMIT = 120
+CELERY_TASK_SOFT_TIME_LIMIT = 100
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+
+# --- Upstream providers (quickstart variables) ---------------------------------
+LOCAL_AGENT_URL = env("LOCAL_AGENT_URL", default="http://localhost:5000")
+OPENAI_BASE_URL = env("OPENAI_BASE_URL", default="https://api.openai.com")
+EXTERNAL_OPENAI_KEY = env("EXTERNAL_OPENAI_KEY", default="")
+LLMD_ENDPOINT = env("LLMD_ENDPOINT", default="")
+ANTHROPIC_BASE_URL = env("ANTHROPIC_BASE_URL", default="https://api.anthropic.com")
+EXTERNAL_ANTHROPIC_KEY = env("EXTERNAL_ANTHROPIC_KEY", default="")
+ANTHROPIC_VERSION = env("ANTHROPIC_VERSION", default="2023-06-01")
+ANTHROPIC_DEFAULT_MAX_TOKENS = env.int("ANTHROPIC_DEFAULT_MAX_TOKENS", default=4096)
+GOOGLE_BASE_URL = env("GOOGLE_BASE_URL", default="https://generativelanguage.googleapis.com")
+EXTERNAL_GOOGLE_KEY = env("EXTERNAL_GOOGLE_KEY", default="")
+OPENROUTER_BASE_URL = env("OPENROUTER_BASE_URL", default="https://openrouter.ai")
+EXTERNAL_OPENROUTER_KEY = env("EXTERNAL_OPENROUTER_KEY", default="")
+# Grok is xAI's model family. The quickstart's sample pointed GROK_BASE_URL at
+# api.groq.com, a different company; we default to xAI and say so in .env.example.
+GROK_BASE_URL = env("GROK_BASE_URL", default="https://api.x.ai")
+EXTERNAL_GROK_KEY = env("EXTERNAL_GROK_KEY", default="")
+VENICE_BASE_URL = env("VENICE_BASE_URL", default="https://api.venice.ai")
+EXTERNAL_VENICE_KEY = env("EXTERNAL_VENICE_KEY", default="")
+HF_CACHE_DIR = env.path("HF_CACHE_DIR", default=str(BASE_DIR / "data" / "hf_models"))
+HF_DEVICE = env("HF_DEVICE", default="cpu")
+HUGGING_FACE_HUB_TOKEN = env("HUGGING_FACE_HUB_TOKEN", default="")
+
+# Explicit upstream timeouts (seconds). `read` is the longest silence between
+# two reads, so a long stream that keeps producing tokens is never cut.
+UPSTREAM_CONNECT_TIMEOUT = env.float("UPSTREAM_CONNECT_TIMEOUT", default=5.0)
+UPSTREAM_READ_TIMEOUT = env.float("UPSTREAM_READ_TIMEOUT", default=120.0)
+UPSTREAM_WRITE_TIMEOUT = env.float("UPSTREAM_WRITE_TIMEOUT", default=30.0)
+UPSTREAM_POOL_TIMEOUT = env.float("UPSTREAM_POOL_TIMEOUT", default=10.0)
+UPSTREAM_MAX_CONNECTIONS = env.int("UPSTREAM_MAX_CONNECTIONS", default=512)
+MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=16 * 1024 * 1024)
+
+# Circuit breaker: after this many consecutive failures a provider sits out
+# for CIRCUIT_OPEN_SECONDS (it is still tried when nothing else is left).
+CIRCUIT_FAILURE_THRESHOLD = env.int("CIRCUIT_FAILURE_THRESHOLD", default=5)
+CIRCUIT_OPEN_SECONDS = env.float("CIRCUIT_OPEN_SECONDS", default=30.0)
+
+# How often a data-plane process asks the shared cache whether config changed.
+CONFIG_VERSION_CHECK_SECONDS = env.float("CONFIG_VERSION_CHECK_SECONDS", default=0.5)
+
+# --- Routing knobs (env first, then [tool.router] in pyproject.toml) ------------
+RATE_LIMIT_REQUESTS = env.int("RATE_LIMIT_REQUESTS", default=60)
+ROUTER_COST_WEIGHT = env.float("ROUTER_COST_WEIGHT", default=float(_ROUTER.get("ROUTER_COST_WEIGHT", 1.0)))
+ROUTER_LATENCY_WEIGHT = env.float(
+    "ROUTER_LATENCY_WEIGHT", default=float(_ROUTER.get("ROUTER_LATENCY_WEIGHT", 1.0))
+)
+ROUTER_COST_THRESHOLD = env.float(
+    "ROUTER_COST_THRESHOLD", default=float(_ROUTER.get("ROUTER_COST_THRESHOLD", 1000))
+)
+
+# --- Static files, i18n --------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)
+STATICFILES_DIRS = [BASE_DIR / "static"]
+WHITENOISE_USE_FINDERS = True
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+# --- Logging: console plus logs/router.log rotated daily -----------------------
+LOG_LEVEL = env("LOG_LEVEL", default="INFO").upper()
+LOG_FILE = env("LOG_FILE", default=str(BASE_DIR / "logs" / "router.log"))
+_handlers: dict[str, dict] = {
+    "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+}
+if LOG_FILE:
+    Path(LOG_FILE).parent.mkdir(parents=True, exist_ok=True)
+    _handlers["file"] = {
+        "class": "logging.handlers.TimedRotatingFileHandler",
+        "filename": LOG_FILE,
+        "when": "midnight",
+        "backupCount": 14,
+        "formatter": "plain",
+        "delay": True,
+    }
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": _handlers,
+    "root": {"handlers": list(_handlers), "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

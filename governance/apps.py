@@ -1,0 +1,8 @@
+"""App config for the control plane."""
+
+from django.apps import AppConfig
+
+
+class GovernanceConfig(AppConfig):
+    name = "governance"
+    verbose_name = "Governance"

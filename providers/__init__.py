@@ -1,0 +1,1 @@
+"""Provider registry, model registry and the wire-format adapters."""
