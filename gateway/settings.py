@@ -157,6 +157,8 @@ UPSTREAM_READ_TIMEOUT = env.float("UPSTREAM_READ_TIMEOUT", default=120.0)
 UPSTREAM_WRITE_TIMEOUT = env.float("UPSTREAM_WRITE_TIMEOUT", default=30.0)
 UPSTREAM_POOL_TIMEOUT = env.float("UPSTREAM_POOL_TIMEOUT", default=10.0)
 UPSTREAM_MAX_CONNECTIONS = env.int("UPSTREAM_MAX_CONNECTIONS", default=512)
+# "aiohttp" (default: httpx API over httpx-aiohttp) or "httpx" (httpcore's pool; for comparison).
+UPSTREAM_HTTP_TRANSPORT = env("UPSTREAM_HTTP_TRANSPORT", default="aiohttp")
 MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=16 * 1024 * 1024)
 
 # Circuit breaker: after this many consecutive failures a provider sits out

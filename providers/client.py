@@ -31,28 +31,35 @@ def timeouts() -> dict[str, float]:
     }
 
 
+def _make_transport() -> httpx.AsyncBaseTransport:
+    limit = settings.UPSTREAM_MAX_CONNECTIONS
+    if settings.UPSTREAM_HTTP_TRANSPORT == "httpx":  # httpcore's native pool, kept to compare
+        return httpx.AsyncHTTPTransport(
+            limits=httpx.Limits(max_connections=limit, max_keepalive_connections=limit)
+        )
+
+    def session() -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(
+            limit=limit, limit_per_host=limit, keepalive_timeout=30, ttl_dns_cache=300
+        )
+        return aiohttp.ClientSession(connector=connector, auto_decompress=False)
+
+    return AiohttpTransport(client=session)
+
+
 class UpstreamPool:
     """One transport (and so one connection pool) per upstream origin, for one event loop."""
 
     def __init__(self) -> None:
-        self._transports: dict[str, AiohttpTransport] = {}
+        self._transports: dict[str, httpx.AsyncBaseTransport] = {}
         self._timeout = timeouts()
 
-    def _transport(self, url: str) -> AiohttpTransport:
+    def _transport(self, url: str) -> httpx.AsyncBaseTransport:
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
         transport = self._transports.get(origin)
         if transport is None:
-            limit = settings.UPSTREAM_MAX_CONNECTIONS
-
-            def session() -> aiohttp.ClientSession:
-                connector = aiohttp.TCPConnector(
-                    limit=limit, limit_per_host=limit, keepalive_timeout=30, ttl_dns_cache=300
-                )
-                return aiohttp.ClientSession(connector=connector, auto_decompress=False)
-
-            transport = AiohttpTransport(client=session)
-            self._transports[origin] = transport
+            transport = self._transports[origin] = _make_transport()
         return transport
 
     async def send(self, req: UpstreamRequest) -> httpx.Response:

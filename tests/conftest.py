@@ -88,13 +88,25 @@ def openai_upstream(settings, fake_openai):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def upstreams(settings, openai_upstream, fake_anthropic, fake_gemini):  # type: ignore[no-untyped-def]
-    """Point the built-in openai, anthropic and google providers at the fakes, with keys."""
+def anthropic_upstream(settings, fake_anthropic):  # type: ignore[no-untyped-def]
+    """Point the built-in anthropic provider at its fake, with a key."""
     settings.ANTHROPIC_BASE_URL = fake_anthropic.url
     settings.EXTERNAL_ANTHROPIC_KEY = "sk-test-anthropic"
+    return fake_anthropic
+
+
+@pytest.fixture
+def gemini_upstream(settings, fake_gemini):  # type: ignore[no-untyped-def]
+    """Point the built-in google provider at its fake, with a key."""
     settings.GOOGLE_BASE_URL = fake_gemini.url
     settings.EXTERNAL_GOOGLE_KEY = "test-google-key"
-    return {"openai": openai_upstream, "anthropic": fake_anthropic, "google": fake_gemini}
+    return fake_gemini
+
+
+@pytest.fixture
+def upstreams(openai_upstream, anthropic_upstream, gemini_upstream):  # type: ignore[no-untyped-def]
+    """All three wire formats pointed at their fakes."""
+    return {"openai": openai_upstream, "anthropic": anthropic_upstream, "google": gemini_upstream}
 
 
 @pytest.fixture

@@ -40,6 +40,9 @@ class Wire:
     """What a fake needs to know about one wire format; subclasses fill it in."""
 
     routes: list[tuple[str, str]] = []  # (method, path pattern) served by `handle`
+    # "stream_cut" / "stream_error_mid" act after the event at this index, which
+    # must come after at least one content delta has been sent.
+    cut_after: int = 1
 
     def is_stream(self, request: web.Request, body: Any) -> bool:
         raise NotImplementedError
@@ -161,7 +164,7 @@ class FakeUpstream:
         for i, event in enumerate(events):
             await response.write(event)
             await asyncio.sleep(0)
-            if i == 1 and behaviour in ("stream_cut", "stream_error_mid"):
+            if i == self.wire.cut_after and behaviour in ("stream_cut", "stream_error_mid"):
                 if behaviour == "stream_error_mid":
                     await response.write(self.wire.error_event("upstream failed mid-stream"))
                     await response.write_eof()
