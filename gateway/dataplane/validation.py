@@ -89,11 +89,9 @@ def _check_message(message: Any, i: int, caps: set[str]) -> None:
 
 def _check_tools(body: dict[str, Any], caps: set[str]) -> None:
     tools = body.get("tools")
-    if tools is None:
-        return
-    if not isinstance(tools, list):
+    if tools is not None and not isinstance(tools, list):
         raise InvalidRequest("'tools' must be an array", param="tools")
-    for i, tool in enumerate(tools):
+    for i, tool in enumerate(tools or ()):
         fn = tool.get("function") if isinstance(tool, dict) else None
         if not isinstance(tool, dict) or tool.get("type", "function") != "function":
             raise InvalidRequest(f"'tools[{i}].type' must be 'function'", param=f"tools[{i}].type")

@@ -165,6 +165,7 @@ class FakeUpstream:
             await response.write(event)
             await asyncio.sleep(0)
             if i == self.wire.cut_after and behaviour in ("stream_cut", "stream_error_mid"):
+                await asyncio.sleep(0.05)  # let the content reach the client first
                 if behaviour == "stream_error_mid":
                     await response.write(self.wire.error_event("upstream failed mid-stream"))
                     await response.write_eof()
