@@ -1,4 +1,4 @@
-"""Registry writes: providers and models added by the CLI, refreshed from OpenAI, or loaded as a demo."""
+"""Registry writes: models added by the CLI, refreshed from OpenAI or loaded as a demo."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def _save(row: Model | Provider) -> None:
     try:
         row.full_clean()
     except ValidationError as exc:
-        details = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
+        details = "; ".join(f"{f}: {' '.join(msgs)}" for f, msgs in exc.message_dict.items())
         raise RegistryError(f"Invalid {row._meta.verbose_name} '{row}': {details}") from None
     row.save()
 
@@ -65,7 +65,7 @@ def _check_kind(ptype: ProviderType, kind: str) -> None:
 
 
 def _stored_base_url(ptype: ProviderType, endpoint: str) -> str:
-    """The Provider.base_url for an endpoint: empty when it is the type's default (follow settings)."""
+    """Provider.base_url for an endpoint: empty when it is the type's default (follow settings)."""
     endpoint = endpoint.strip().rstrip("/")
     if not endpoint:
         return ""
@@ -83,7 +83,8 @@ def _stored_base_url(ptype: ProviderType, endpoint: str) -> str:
 
 def _unique_provider_name(base: str) -> str:
     base = re.sub(r"[^A-Za-z0-9._-]+", "-", base).strip("-._")[:56]
-    taken = {n.lower() for n in Provider.objects.filter(name__istartswith=base).values_list("name", flat=True)}
+    names = Provider.objects.filter(name__istartswith=base).values_list("name", flat=True)
+    taken = {n.lower() for n in names}
     name, n = base, 2
     while name.lower() in taken:
         name, n = f"{base}-{n}", n + 1
@@ -99,7 +100,10 @@ def provider_for(*, type: str, endpoint: str, kind: str) -> Provider:
     ptype = _provider_type(type)
     _check_kind(ptype, kind)
     base_url = _stored_base_url(ptype, endpoint)
-    existing = Provider.objects.filter(type=type, kind=kind, base_url=base_url).order_by("id").first()
+    same = Provider.objects.filter(type=type, kind=kind).order_by("id")
+    existing = same.filter(base_url=base_url).first()
+    if existing is None and not base_url:  # e.g. an "openai" row made in the admin with its URL
+        existing = same.filter(name__iexact=type).first()
     if existing is not None:
         return existing
     name = type
@@ -135,7 +139,7 @@ def _price(value: Decimal | float | str | None, field: str) -> Decimal | None:
     try:
         return Decimal(str(value))
     except InvalidOperation:
-        raise RegistryError(f"{field} must be a number of USD per 1M tokens, not '{value}'.") from None
+        raise RegistryError(f"{field} must be a number (USD per 1M tokens): '{value}'.") from None
 
 
 @transaction.atomic
@@ -152,14 +156,17 @@ def model_add(
     output_price: Decimal | float | str | None = None,
     fallbacks: Sequence[str] | None = None,
 ) -> Model:
-    """Create or update (by name, any case) a manual model; options left as None keep their stored value."""
+    """Create or update (by name, any case) a manual model; options left None keep stored values."""
     name = name.strip()
     if not name:
         raise RegistryError("A model needs a name.")
     fallback_names = _clean_names(fallbacks)
     if fallback_names and name.lower() in (f.lower() for f in fallback_names):
         raise RegistryError(f"Model '{name}' cannot fall back to itself.")
-    prices = {"input_price": _price(input_price, "input price"), "output_price": _price(output_price, "output price")}
+    prices = {
+        "input_price": _price(input_price, "input price"),
+        "output_price": _price(output_price, "output price"),
+    }
     provider = provider_for(type=type, endpoint=endpoint, kind=kind)
     model = _model_by_name(name) or Model(capabilities=["text"])
     model.name, model.provider, model.kind = name, provider, kind
@@ -193,7 +200,7 @@ def models_set_enabled(*, models: QuerySet[Model], enabled: bool) -> int:
 
 
 def _openai_model_ids() -> list[str]:
-    """The ids GET /v1/models lists at OPENAI_BASE_URL, or a RegistryError saying what went wrong."""
+    """The ids GET /v1/models lists at OPENAI_BASE_URL, or a RegistryError saying what failed."""
     url = api_root(settings.OPENAI_BASE_URL, PROVIDER_TYPES["openai"].api_prefix) + "/models"
     key = settings.EXTERNAL_OPENAI_KEY
     headers = {"Authorization": f"Bearer {key}"} if key else {}
@@ -203,19 +210,21 @@ def _openai_model_ids() -> list[str]:
     except httpx.HTTPError as exc:
         raise RegistryError(f"Could not reach {url}: {str(exc) or type(exc).__name__}") from None
     if response.is_error:
-        hint = " (check EXTERNAL_OPENAI_KEY)" if response.status_code in (401, 403) else ""
-        raise RegistryError(f"{url} answered HTTP {response.status_code}{hint}: {response.text[:200]}")
+        status = response.status_code
+        hint = " (check EXTERNAL_OPENAI_KEY)" if status in (401, 403) else ""
+        raise RegistryError(f"{url} answered HTTP {status}{hint}: {response.text[:200]}")
     try:
         data = response.json().get("data")
     except (ValueError, AttributeError):
         raise RegistryError(f"{url} did not answer with a JSON object.") from None
-    if not isinstance(data, list) or not all(isinstance(m, dict) and isinstance(m.get("id"), str) for m in data):
+    listed = isinstance(data, list) and all(isinstance(m, dict) for m in data)
+    if not listed or not all(isinstance(m.get("id"), str) for m in data):
         raise RegistryError(f"{url} answered without a 'data' list of models with ids.")
     return list(dict.fromkeys(m["id"] for m in data))
 
 
 def models_refresh_openai() -> RefreshResult:
-    """Mirror OpenAI's model list as refresh-sourced models; manual and agent rows are left alone."""
+    """Mirror OpenAI's model list as refresh-sourced models; manual and agent rows are kept."""
     ids = _openai_model_ids()
     wanted = {model_id.lower(): model_id for model_id in ids}
     created = updated = skipped = 0
@@ -226,7 +235,10 @@ def models_refresh_openai() -> RefreshResult:
         for lname, model_id in wanted.items():
             row = existing.get(lname)
             if row is None:
-                _save(Model(name=model_id, provider=provider, source=Model.Source.REFRESH, capabilities=["text"]))
+                _save(Model(
+                    name=model_id, provider=provider, source=Model.Source.REFRESH,
+                    capabilities=["text"],
+                ))
                 created += 1
             elif row.source != Model.Source.REFRESH:
                 skipped += 1
@@ -252,7 +264,8 @@ DEMO_MODELS: tuple[tuple[str, str, list[str], int, str, str, list[str]], ...] = 
     ("gpt-4o-mini", "openai", ["text", "vision", "tools", "json"], 128000, "0.15", "0.60",
      ["claude-3-5-haiku-latest"]),
     ("claude-3-5-haiku-latest", "anthropic", ["text", "tools"], 200000, "0.80", "4.00", []),
-    ("gemini-2.0-flash", "google", ["text", "vision", "audio", "tools", "json"], 1048576, "0.10", "0.40", []),
+    ("gemini-2.0-flash", "google", ["text", "vision", "audio", "tools", "json"], 1048576,
+     "0.10", "0.40", []),
     ("local_mistral-7b-instruct-q4", "local", ["text"], 32768, "0", "0", []),
 )
 
@@ -266,7 +279,8 @@ def demo_registry_load() -> int:
             continue
         model_add(
             name=name, type=type, endpoint="", kind=KIND_API, capabilities=capabilities,
-            context_window=window, input_price=input_price, output_price=output_price, fallbacks=fallbacks,
+            context_window=window, input_price=input_price, output_price=output_price,
+            fallbacks=fallbacks,
         )
         added += 1
     return added
