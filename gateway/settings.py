@@ -194,6 +194,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 
+# Several uvicorn workers: set this (prometheus_client reads it too) so /metrics
+# aggregates all workers' counters.
+PROMETHEUS_MULTIPROC_DIR = env("PROMETHEUS_MULTIPROC_DIR", default="")
+
 # --- Logging: console plus logs/router.log rotated daily -----------------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO").upper()
 LOG_FILE = env("LOG_FILE", default=str(BASE_DIR / "logs" / "router.log"))

@@ -45,8 +45,14 @@ class LiveGateway:
             timeout=60, check=True,
         )
 
-    def start(self) -> LiveGateway:
+    def migrate(self) -> LiveGateway:
         self.manage("migrate", "--noinput", "-v0")
+        self.migrated = True
+        return self
+
+    def start(self) -> LiveGateway:
+        if not getattr(self, "migrated", False):
+            self.migrate()
         command = [
             PYTHON, "-m", "uvicorn", "gateway.asgi:application", "--host", "127.0.0.1",
             "--port", str(self.port), "--loop", "uvloop", "--http", "httptools",

@@ -6,7 +6,14 @@ import logging
 from collections.abc import Awaitable, Callable
 
 import orjson
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from django.conf import settings
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    generate_latest,
+    multiprocess,
+)
 
 from gateway.dataplane.chat import chat_completions
 from gateway.dataplane.errors import GatewayError
@@ -48,8 +55,18 @@ async def list_models(request: Request, send: Send) -> None:
     await send_body(send, 200, _models_cache[1], [(b"x-request-id", request.request_id.encode())])
 
 
+def _registry() -> CollectorRegistry:
+    """Several worker processes (PROMETHEUS_MULTIPROC_DIR set): aggregate their files."""
+    if not settings.PROMETHEUS_MULTIPROC_DIR:
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return registry
+
+
 async def metrics(request: Request, send: Send) -> None:
-    await send_body(send, 200, generate_latest(), [], (b"content-type", CONTENT_TYPE_LATEST.encode()))
+    body = generate_latest(_registry())
+    await send_body(send, 200, body, [], (b"content-type", CONTENT_TYPE_LATEST.encode()))
 
 
 async def healthz(request: Request, send: Send) -> None:

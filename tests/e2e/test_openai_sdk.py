@@ -47,6 +47,7 @@ def live(
             "CIRCUIT_FAILURE_THRESHOLD": "1000",
         },
     )
+    server.migrate()
     server.manage("add_model", "backup-gpt", "openai", _openai_backup_server.url, "api", "--upstream-name", "gpt-4o")
     server.manage(
         "add_model", "flaky-gpt", "openai", _openai_server.url, "api",
