@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
-from providers.catalog import KIND_WEIGHT, PROVIDER_TYPES, ProviderType, api_root
+from providers.catalog import PROVIDER_TYPES, ProviderType, api_root
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,9 +76,9 @@ def compile_snapshot(version: int) -> Snapshot:
     }
     for row in Provider.objects.all():
         ptype = PROVIDER_TYPES[row.type]
+        # Weight models are served by a local agent worker: their provider's
+        # endpoint is that agent (huggingface's default is LOCAL_AGENT_URL).
         base = row.base_url or ptype.base_url
-        if row.kind == KIND_WEIGHT:  # weights are served by the local agent worker
-            base = PROVIDER_TYPES["huggingface"].base_url
         providers[row.name.lower()] = ProviderEntry(
             name=row.name,
             type=row.type,
