@@ -1,4 +1,4 @@
-"""App config for the control plane."""
+"""App config for the control plane: every config table bumps the config version."""
 
 from django.apps import AppConfig
 
@@ -6,3 +6,9 @@ from django.apps import AppConfig
 class GovernanceConfig(AppConfig):
     name = "governance"
     verbose_name = "Governance"
+
+    def ready(self) -> None:
+        from governance import config_version
+        from governance.models import Customer, RoutingProfile, RoutingRule, Team, VirtualKey
+
+        config_version.watch(Customer, Team, VirtualKey, RoutingProfile, RoutingRule)

@@ -1,0 +1,1 @@
+"""The governance REST API under /api/governance/."""

@@ -1,0 +1,7 @@
+"""Governance API: profiles (placeholder until its endpoints land)."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

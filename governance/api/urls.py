@@ -1,0 +1,5 @@
+"""URL table of the governance API: each module contributes its own urlpatterns."""
+
+from governance.api import callers, profiles, rules
+
+urlpatterns = [*profiles.urlpatterns, *rules.urlpatterns, *callers.urlpatterns]
