@@ -60,7 +60,9 @@ def _stream_events() -> list[bytes]:
     events = [_chunk({"role": "assistant", "content": ""})]
     events += [_chunk({"content": word}) for word in ("Hello", "!", " How", " can", " I", " help?")]
     events.append(_chunk({}, finish="stop"))
-    events.append(_chunk({}, usage={"prompt_tokens": 9, "completion_tokens": 6, "total_tokens": 15}))
+    events.append(
+        _chunk({}, usage={"prompt_tokens": 9, "completion_tokens": 6, "total_tokens": 15})
+    )
     events.append(b"data: [DONE]\n\n")
     return [b"%x\r\n%s\r\n" % (len(e), e) for e in events] + [b"0\r\n\r\n"]
 
@@ -81,7 +83,7 @@ BAD_REQUEST = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: clo
 class UpstreamProtocol(asyncio.Protocol):
     """One connection: parse pipelined HTTP/1.1 requests from a buffer, answer each."""
 
-    __slots__ = ("transport", "buf")
+    __slots__ = ("buf", "transport")
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -143,7 +145,9 @@ def _dechunk(buf: bytes, pos: int) -> tuple[bytes | None, int]:
 
 async def serve(host: str, port: int, ready: asyncio.Future | None = None) -> None:
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(UpstreamProtocol, host, port, backlog=1024, reuse_address=True)
+    server = await loop.create_server(
+        UpstreamProtocol, host, port, backlog=1024, reuse_address=True
+    )
     bound = server.sockets[0].getsockname()[1]
     if ready is not None:
         ready.set_result(bound)
