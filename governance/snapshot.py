@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
+from governance.cel import Caller, CelError, RuleIndex, compile_expression
 from providers.catalog import PROVIDER_TYPES, ProviderType, api_root
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +46,57 @@ class ModelEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class ProfileTarget:
+    provider: str
+    model: str  # "" keeps the requested model
+    virtual_model: str  # "" or "*" match any alias
+    priority: int
+    weight: float
+    capabilities: frozenset[str]  # empty: no constraint
+    request_types: frozenset[str]  # empty: any
+    enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    id: str
+    name: str
+    virtual_provider: str
+    strategy: str
+    targets: tuple[ProfileTarget, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleTarget:
+    provider: str
+    model: str
+    weight: float
+    key_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    name: str
+    scope: str
+    scope_id: str | None
+    priority: int
+    targets: tuple[RuleTarget, ...]
+    fallbacks: tuple[str, ...]  # "provider/model"
+
+
+RuleScopeKey = tuple[str, str | None]
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     version: int
     providers: Mapping[str, ProviderEntry]  # lower-cased name → entry
     models: Mapping[str, ModelEntry]  # lower-cased name → entry (enabled only)
+    profiles: Mapping[str, Profile] = field(default_factory=dict)  # lower-cased virtual provider → profile
+    rules: Mapping[RuleScopeKey, RuleIndex[Rule]] = field(default_factory=dict)  # (scope, scope_id) → rules
+    keys: Mapping[str, Caller] = field(default_factory=dict)  # sha256 of an active key → caller
+    revoked_keys: frozenset[str] = frozenset()  # sha256 of inactive keys
 
     def provider(self, name: str) -> ProviderEntry | None:
         return self.providers.get(name.lower())
@@ -102,4 +153,84 @@ def compile_snapshot(version: int) -> Snapshot:
             created=int(row.created_at.timestamp()),
             fallbacks=tuple(str(name) for name in row.fallbacks or ()),
         )
-    return Snapshot(version, MappingProxyType(providers), MappingProxyType(models))
+    return Snapshot(
+        version,
+        MappingProxyType(providers),
+        MappingProxyType(models),
+        MappingProxyType(_profiles()),
+        MappingProxyType(_rules()),
+        *_keys(),
+    )
+
+
+def _profiles() -> dict[str, Profile]:
+    from governance.models import RoutingProfile
+
+    profiles: dict[str, Profile] = {}
+    for row in RoutingProfile.objects.filter(enabled=True):
+        targets = tuple(
+            ProfileTarget(
+                provider=str(t["provider"]),
+                model=str(t.get("model") or ""),
+                virtual_model=str(t.get("virtual_model") or "").strip(),
+                priority=int(t.get("priority") or 0),
+                weight=float(t["weight"]) if t.get("weight") is not None else 1.0,
+                capabilities=frozenset(c.lower() for c in t.get("capabilities") or ()),
+                request_types=frozenset(r.lower() for r in t.get("request_types") or ()),
+                enabled=bool(t.get("enabled", True)),
+            )
+            for t in row.targets
+        )
+        profiles[row.virtual_provider.lower()] = Profile(
+            row.id, row.name, row.virtual_provider, row.strategy, targets
+        )
+    return profiles
+
+
+def _rules() -> dict[RuleScopeKey, RuleIndex[Rule]]:
+    """Enabled rules grouped by (scope, scope_id), each group in priority order, CEL compiled once."""
+    from governance.models import RoutingRule
+
+    groups: dict[RuleScopeKey, list[tuple[object, Rule]]] = {}
+    for row in RoutingRule.objects.filter(enabled=True).order_by("priority", "created_at"):
+        rule = Rule(
+            id=row.id,
+            name=row.name,
+            scope=row.scope,
+            scope_id=row.scope_id if row.scope != "global" else None,
+            priority=row.priority,
+            targets=tuple(
+                RuleTarget(str(t.get("provider") or ""), str(t.get("model") or ""),
+                           float(t.get("weight") or 0), str(t.get("key_id") or ""))
+                for t in row.targets
+            ),
+            fallbacks=tuple(str(f) for f in row.fallbacks or ()),
+        )
+        try:
+            expression = compile_expression(row.cel_expression)
+        except CelError as exc:  # saved through the API it compiled; a hand-edited row may not
+            log.error("routing rule %s skipped: %s", row.id, exc.message)
+            continue
+        groups.setdefault((rule.scope, rule.scope_id), []).append((expression, rule))
+    return {key: RuleIndex(entries) for key, entries in groups.items()}  # type: ignore[arg-type]
+
+
+def _keys() -> tuple[MappingProxyType[str, Caller], frozenset[str]]:
+    from governance.models import VirtualKey
+
+    active: dict[str, Caller] = {}
+    revoked: set[str] = set()
+    for key in VirtualKey.objects.select_related("team", "customer", "team__customer"):
+        if not key.active:
+            revoked.add(key.key_hash)
+            continue
+        customer = key.customer or (key.team.customer if key.team else None)
+        active[key.key_hash] = Caller(
+            key_id=key.id,
+            key_name=key.name,
+            team_id=key.team_id,
+            team_name=key.team.name if key.team else None,
+            customer_id=customer.id if customer else None,
+            customer_name=customer.name if customer else None,
+        )
+    return MappingProxyType(active), frozenset(revoked)

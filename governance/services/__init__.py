@@ -1,0 +1,1 @@
+"""Control-plane writes, one module per area (profiles, rules, callers)."""
