@@ -7,14 +7,18 @@ from time import perf_counter
 from typing import Any
 
 import orjson
+from django.conf import settings
 
 from gateway.dataplane import executor, placeholder
-from gateway.dataplane.errors import GatewayError
+from gateway.dataplane.errors import GatewayError, InvalidApiKey
 from gateway.dataplane.http import Headers, Request, Send, send_body, send_error, send_stream
 from gateway.dataplane.metrics import FAILOVERS, LATENCY, REQUESTS, TOKENS
-from gateway.dataplane.resolver import Candidate, order, resolve
+from gateway.dataplane.resolver import ANONYMOUS, Candidate, order, resolve
 from gateway.dataplane.state import snapshots
 from gateway.dataplane.validation import parse_chat_request
+from governance.cel import Caller
+from governance.keys import bearer_digest
+from governance.snapshot import Snapshot
 
 access = logging.getLogger("switchyard.access")
 
@@ -28,6 +32,21 @@ def _headers(request_id: str, provider: str = "", model: str = "", route: str = 
     if route:
         headers.append((b"x-switchyard-route", route.encode()))
     return headers
+
+
+def identify(snapshot: Snapshot, headers: dict[str, str]) -> Caller:
+    """The caller behind `Authorization: Bearer <virtual key>`; anonymous when keys are optional."""
+    digest = bearer_digest(headers.get("authorization", ""))
+    if digest is None:
+        if settings.VIRTUAL_KEYS_REQUIRED:
+            raise InvalidApiKey("A virtual key is required: send 'Authorization: Bearer <key>'")
+        return ANONYMOUS
+    caller = snapshot.keys.get(digest)
+    if caller is not None:
+        return caller
+    if digest in snapshot.revoked_keys or settings.VIRTUAL_KEYS_REQUIRED:
+        raise InvalidApiKey("Invalid or revoked virtual key")
+    return ANONYMOUS  # keys optional: any other bearer (e.g. an SDK placeholder) is anonymous
 
 
 def _count_tokens(candidate: Candidate, body: dict[str, Any]) -> None:
@@ -47,7 +66,9 @@ async def chat_completions(request: Request, send: Send) -> None:
     try:
         chat = parse_chat_request(await request.body())
         stream = chat.stream
-        resolution = resolve(await snapshots.get(), chat)
+        snapshot = await snapshots.get()
+        caller = identify(snapshot, request.headers)
+        resolution = resolve(snapshot, chat, caller, request.headers)
         if resolution.placeholder:
             provider, model = "placeholder", chat.model
             headers = _headers(rid, provider, model, resolution.route)

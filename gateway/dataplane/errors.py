@@ -46,6 +46,12 @@ class InvalidRequest(GatewayError):
     code = "invalid_value"
 
 
+class InvalidApiKey(GatewayError):
+    status = 401
+    type = "invalid_request_error"
+    code = "invalid_api_key"
+
+
 class ModelNotFound(GatewayError):
     status = 404
     type = "invalid_request_error"

@@ -105,3 +105,45 @@ async def test_admin_is_served_by_django(gateway) -> None:  # type: ignore[no-un
     response = await gateway.get("/admin/login/")
     assert response.status_code == 200
     assert "csrfmiddlewaretoken" in response.text
+
+
+@pytest.fixture
+def virtual_key(settings):  # type: ignore[no-untyped-def]
+    from governance.keys import generate_key
+    from governance.models import Team, VirtualKey
+
+    secret, prefix, digest = generate_key()
+    team = Team.objects.create(name="ml")
+    key = VirtualKey.objects.create(name="ci", key_hash=digest, key_prefix=prefix, team=team)
+    return key, secret
+
+
+async def test_unknown_bearer_is_anonymous_when_keys_are_optional(gateway) -> None:  # type: ignore[no-untyped-def]
+    response = await gateway.post("/v1/chat/completions", headers={"authorization": "Bearer sk-anything"},
+                                  json={"model": "dummy", "messages": HI})
+    assert response.status_code == 200
+
+
+async def test_required_keys_reject_missing_and_unknown_keys(gateway, settings, virtual_key) -> None:  # type: ignore[no-untyped-def]
+    settings.VIRTUAL_KEYS_REQUIRED = True
+    body = {"model": "dummy", "messages": HI}
+    missing = await gateway.post("/v1/chat/completions", json=body)
+    unknown = await gateway.post("/v1/chat/completions", headers={"authorization": "Bearer nope"}, json=body)
+    valid = await gateway.post("/v1/chat/completions", headers={"authorization": f"Bearer {virtual_key[1]}"}, json=body)
+    assert missing.status_code == 401 and missing.json()["error"]["code"] == "invalid_api_key"
+    assert unknown.status_code == 401
+    assert valid.status_code == 200
+
+
+async def test_revoked_key_is_refused_even_when_keys_are_optional(gateway, virtual_key) -> None:  # type: ignore[no-untyped-def]
+    from governance.models import VirtualKey
+
+    key, secret = virtual_key
+    await VirtualKey.objects.filter(pk=key.pk).aupdate(active=False)
+    from asgiref.sync import sync_to_async
+    from governance.config_version import bump
+
+    await sync_to_async(bump)()
+    response = await gateway.post("/v1/chat/completions", headers={"authorization": f"Bearer {secret}"},
+                                  json={"model": "dummy", "messages": HI})
+    assert response.status_code == 401
