@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -125,16 +126,22 @@ def error_type_for(status: int) -> str:
 
 
 def chunk(
-    cid: str, model: str, created: int, delta: dict[str, Any], finish_reason: str | None = None
+    cid: str,
+    model: str,
+    created: int,
+    delta: dict[str, Any],
+    finish_reason: str | None = None,
+    *,
+    index: int = 0,
 ) -> bytes:
-    """One `chat.completion.chunk` payload with a single choice."""
+    """One `chat.completion.chunk` payload with a single choice (`index` when several stream)."""
     return orjson.dumps(
         {
             "id": cid,
             "object": "chat.completion.chunk",
             "created": created,
             "model": model,
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
+            "choices": [{"index": index, "delta": delta, "finish_reason": finish_reason}],
         }
     )
 
@@ -155,3 +162,59 @@ def usage_chunk(cid: str, model: str, created: int, usage: dict[str, int]) -> by
 
 def usage(prompt: int, completion: int) -> dict[str, int]:
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+def completion(
+    cid: str, model: str, choices: list[dict[str, Any]], used: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A `chat.completion` answer; `usage` is left out when the upstream reported none."""
+    answer: dict[str, Any] = {
+        "id": cid,
+        "object": "chat.completion",
+        "created": now(),
+        "model": model,
+        "choices": choices,
+    }
+    if used is not None:
+        answer["usage"] = used
+    return answer
+
+
+def tool_call(call_id: str, name: str, args: Any) -> dict[str, Any]:
+    """An OpenAI tool call; the upstream's decoded arguments (None for none) become JSON text."""
+    function = {"name": name, "arguments": orjson.dumps(args or {}).decode()}
+    return {"id": call_id, "type": "function", "function": function}
+
+
+def json_object(raw: Any) -> dict[str, Any] | None:
+    """A JSON object, as text or already decoded → the dict; None for anything else."""
+    try:
+        value = orjson.loads(raw) if isinstance(raw, str) else raw
+    except orjson.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def data_url(url: str) -> tuple[str, list[str], str] | None:
+    """`data:<type>[;param]...,<data>` → (media type, params, data); None if either is missing."""
+    head, sep, data = url.removeprefix("data:").partition(",")
+    media_type, *params = head.split(";")
+    if not sep or not media_type:
+        return None
+    return media_type, params, data
+
+
+ErrorRelay = Callable[[int, Any, str], UpstreamError]
+
+
+def error_from_payload(
+    status: int, payload: bytes, relay: ErrorRelay, *, source: str = "upstream"
+) -> UpstreamError:
+    """An error response body → `relay(status, body, fallback)`; a non-JSON body → its own text."""
+    fallback = f"{source} returned HTTP {status}"
+    try:
+        body = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        text = payload.decode("utf-8", "replace").strip()[:500]
+        return UpstreamError(status, text or fallback, type=error_type_for(status))
+    return relay(status, body, fallback)

@@ -13,6 +13,7 @@ from providers.wire.base import (
     UpstreamError,
     UpstreamRequest,
     WireAdapter,
+    error_from_payload,
     error_type_for,
     loads_object,
 )
@@ -85,12 +86,7 @@ class OpenAIAdapter(WireAdapter):
         return obj
 
     def error(self, status: int, payload: bytes) -> UpstreamError:
-        try:
-            body = orjson.loads(payload)
-        except orjson.JSONDecodeError:
-            text = payload.decode("utf-8", "replace").strip()[:500]
-            return UpstreamError(status, text or f"upstream returned HTTP {status}", type=error_type_for(status))
-        return relay_error(status, body, f"upstream returned HTTP {status}")
+        return error_from_payload(status, payload, relay_error)
 
     def stream(self, *, model: str, include_usage: bool) -> StreamTranslator:
         return OpenAIStream()

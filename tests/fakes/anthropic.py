@@ -8,7 +8,7 @@ import orjson
 from aiohttp import web
 
 from tests.fakes.openai import words
-from tests.fakes.server import FakeUpstream, Wire
+from tests.fakes.server import FakeUpstream, Rejected, Wire
 
 # Top-level fields the Messages API accepts; it rejects any other ("Extra inputs are not permitted").
 FIELDS = frozenset({
@@ -29,24 +29,8 @@ MESSAGE_ID = "msg_01FakeAnthropicReply"
 TOOL_ID = "toolu_01FakeToolCall"
 
 
-class Rejected(Exception):
-    """A request the real API would refuse: (status, message) in its error shape."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
 def event(name: str, data: dict[str, Any]) -> bytes:
     return f"event: {name}\ndata: ".encode() + orjson.dumps(data) + b"\n\n"
-
-
-def _parse(raw: bytes) -> Any:
-    try:
-        return orjson.loads(raw) if raw else None
-    except orjson.JSONDecodeError:
-        raise Rejected(400, "Request body is not valid JSON") from None
 
 
 def _check_headers(request: web.Request) -> None:
@@ -98,6 +82,8 @@ def _check_tools(body: dict[str, Any]) -> None:
 
 
 def _check_body(body: Any) -> None:
+    if isinstance(body, str):  # the fake server keeps a body that is not JSON as its text
+        raise Rejected(400, "Request body is not valid JSON")
     if not isinstance(body, dict):
         raise Rejected(400, "Request body must be a JSON object")
     extra = sorted(set(body) - FIELDS)
@@ -119,8 +105,16 @@ def _check_body(body: Any) -> None:
 
 
 class AnthropicWire(Wire):
-    routes: list[tuple[str, str]] = []  # served by extra_routes, which checks the request first
+    routes = [("POST", "/v1/messages")]
     cut_after = 3  # message_start, content_block_start, ping, then the first delta
+
+    def check(self, request: web.Request, body: Any) -> tuple[int, Any] | None:
+        try:
+            _check_headers(request)
+            _check_body(body)
+        except Rejected as exc:
+            return exc.status, self.error_body(exc.status, exc.message)
+        return None
 
     def is_stream(self, request: web.Request, body: Any) -> bool:
         return isinstance(body, dict) and bool(body.get("stream"))
@@ -177,18 +171,6 @@ class AnthropicWire(Wire):
     def error_event(self, message: str) -> bytes:
         error = {"type": "overloaded_error", "message": message}
         return event("error", {"type": "error", "error": error})
-
-    def extra_routes(self, fake: FakeUpstream) -> list[web.RouteDef]:
-        async def messages(request: web.Request) -> web.StreamResponse:
-            raw = await request.read()  # aiohttp keeps the body, so the shared handler reads it again
-            try:
-                _check_headers(request)
-                _check_body(_parse(raw))
-            except Rejected as exc:
-                return web.json_response(self.error_body(exc.status, exc.message), status=exc.status)
-            return await fake._handle(request)
-
-        return [web.post("/v1/messages", messages)]
 
 
 def fake_anthropic() -> FakeUpstream:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from aiohttp import web
 
 from tests.fakes.openai import sse, words
-from tests.fakes.server import FakeUpstream, Wire
+from tests.fakes.server import FakeUpstream, Rejected, Wire
 
 STATUSES = {
     400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
@@ -41,16 +40,9 @@ def google_error(status: int, message: str) -> dict[str, Any]:
     return {"error": {"code": status, "message": message, "status": kind}}
 
 
-def rejection(status: int, message: str) -> web.HTTPException:
-    """What the real API would refuse, as the response it would send."""
-    kind = {400: web.HTTPBadRequest, 403: web.HTTPForbidden, 404: web.HTTPNotFound}[status]
-    body = orjson.dumps(google_error(status, message)).decode()
-    return kind(text=body, content_type="application/json")
-
-
-def _unknown(name: str, where: str) -> web.HTTPException:
+def _unknown(name: str, where: str) -> Rejected:
     message = f"Invalid JSON payload received. Unknown name \"{name}\" at '{where}': "
-    return rejection(400, message + "Cannot find field.")
+    return Rejected(400, message + "Cannot find field.")
 
 
 def _check_schema(node: Any, where: str) -> None:
@@ -71,35 +63,35 @@ def _check_schema(node: Any, where: str) -> None:
 
 def _check_parts(parts: Any, where: str) -> None:
     if not isinstance(parts, list) or not parts:
-        raise rejection(400, f"* GenerateContentRequest.{where}.parts: must not be empty.")
+        raise Rejected(400, f"* GenerateContentRequest.{where}.parts: must not be empty.")
     for i, part in enumerate(parts):
         data = [k for k in part if k in PART_DATA] if isinstance(part, dict) else []
         if len(data) != 1:
             message = "required oneof field 'data' must have one initialized field"
-            raise rejection(400, f"* GenerateContentRequest.{where}.parts[{i}].data: {message}")
+            raise Rejected(400, f"* GenerateContentRequest.{where}.parts[{i}].data: {message}")
         for key in part:
             if key not in PART_FIELDS:
                 raise _unknown(key, f"{where}.parts[{i}]")
         if part.get("text") == "":
-            raise rejection(400, "Unable to submit request because it has an empty text parameter.")
+            raise Rejected(400, "Unable to submit request because it has an empty text parameter.")
         for kind in ("functionCall", "functionResponse"):
             if kind in part and not (part[kind] or {}).get("name"):
                 field = f"{where}.parts[{i}].{kind}.name"
-                raise rejection(400, f"* GenerateContentRequest.{field}: Name cannot be empty.")
+                raise Rejected(400, f"* GenerateContentRequest.{field}: Name cannot be empty.")
 
 
 def _check_body(body: Any) -> None:
     if not isinstance(body, dict):
-        raise rejection(400, "Invalid JSON payload received.")
+        raise Rejected(400, "Invalid JSON payload received.")
     for key in body:
         if key not in REQUEST_FIELDS:
             raise _unknown(key, "")
     contents = body.get("contents")
     if not isinstance(contents, list) or not contents:
-        raise rejection(400, "* GenerateContentRequest.contents: contents is not specified")
+        raise Rejected(400, "* GenerateContentRequest.contents: contents is not specified")
     for i, content in enumerate(contents):
         if not isinstance(content, dict) or content.get("role") not in ("user", "model"):
-            raise rejection(400, "Please use a valid role: user, model.")
+            raise Rejected(400, "Please use a valid role: user, model.")
         _check_parts(content.get("parts"), f"contents[{i}]")
     if "systemInstruction" in body:
         _check_parts((body["systemInstruction"] or {}).get("parts"), "system_instruction")
@@ -113,27 +105,37 @@ def _check_body(body: Any) -> None:
             _check_schema(fn.get("parameters"), f"tools[{i}].function_declarations[{j}].parameters")
 
 
-def _check(request: web.Request, body: Any) -> str:
-    """The method the path's last segment names; raises what the real API would answer instead."""
-    model, _, method = request.match_info["tail"].rpartition(":")
+def _check_request(request: web.Request, body: Any) -> None:
+    """Raises Rejected with what the real API would answer instead of serving the request."""
+    model, _, method = _model_method(request)
     if not model or method not in METHODS:
-        raise rejection(404, f"Method not found: {request.path}")
+        raise Rejected(404, f"Method not found: {request.path}")
     if not request.headers.get("x-goog-api-key"):
-        raise rejection(403, UNREGISTERED)
+        raise Rejected(403, UNREGISTERED)
     if method == "streamGenerateContent" and request.query.get("alt") != "sse":
         # The real API would stream one JSON array; this fake only speaks SSE.
-        raise rejection(400, "this fake serves streamGenerateContent only with alt=sse")
+        raise Rejected(400, "this fake serves streamGenerateContent only with alt=sse")
     _check_body(body)
-    return str(method)
+
+
+def _model_method(request: web.Request) -> tuple[str, str, str]:
+    """The path's last segment, `<model>:<method>`, split at its last colon."""
+    return request.match_info["tail"].rpartition(":")
 
 
 class GeminiWire(Wire):
     routes = [("POST", "/v1beta/models/{tail}")]  # `{tail}` is `<model>:<method>`, colon and all
     cut_after = 0  # every Gemini event carries text, so the first one already has content
 
+    def check(self, request: web.Request, body: Any) -> tuple[int, Any] | None:
+        try:
+            _check_request(request, body)
+        except Rejected as exc:
+            return exc.status, self.error_body(exc.status, exc.message)
+        return None
+
     def is_stream(self, request: web.Request, body: Any) -> bool:
-        # The first hook the fake server calls, before any status is sent: the place to refuse.
-        return _check(request, body) == "streamGenerateContent"
+        return _model_method(request)[2] == "streamGenerateContent"
 
     def _response(self, request: web.Request, fake: FakeUpstream, parts: list[dict[str, Any]],
                   finish: str | None) -> dict[str, Any]:
@@ -144,7 +146,7 @@ class GeminiWire(Wire):
             candidate["finishReason"] = finish
             meta = {"promptTokenCount": prompt, "candidatesTokenCount": completion,
                     "totalTokenCount": prompt + completion}
-        model = request.match_info["tail"].rpartition(":")[0]
+        model = _model_method(request)[0]
         return {
             "candidates": [candidate], "usageMetadata": meta, "modelVersion": model,
             "responseId": "fake-gemini-1",

@@ -36,6 +36,15 @@ class Recorded:
     body: Any
 
 
+class Rejected(Exception):
+    """A request the real API would refuse: `Wire.check` answers it as (status, error body)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
 class Wire:
     """What a fake needs to know about one wire format; subclasses fill it in."""
 
@@ -43,6 +52,13 @@ class Wire:
     # "stream_cut" / "stream_error_mid" act after the event at this index, which
     # must come after at least one content delta has been sent.
     cut_after: int = 1
+
+    def check(self, request: web.Request, body: Any) -> tuple[int, Any] | None:
+        """Refuse what the real API would: (status, JSON error body), or None to serve the request.
+
+        Called once the request is recorded and before any queued behaviour, which a refused
+        request does not use up."""
+        return None
 
     def is_stream(self, request: web.Request, body: Any) -> bool:
         raise NotImplementedError
@@ -132,6 +148,10 @@ class FakeUpstream:
         except orjson.JSONDecodeError:
             body = raw.decode("utf-8", "replace")
         self.requests.append(Recorded(request.path, dict(request.headers), dict(request.query), body))
+        refusal = self.wire.check(request, body)
+        if refusal is not None:
+            status, error = refusal
+            return web.json_response(error, status=status)
         behaviour = self._queue.popleft() if self._queue else "ok"
         stream = self.wire.is_stream(request, body)
         if behaviour.isdigit():
