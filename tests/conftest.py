@@ -61,6 +61,19 @@ def fake_gemini(_gemini_server: FakeUpstream) -> FakeUpstream:
     return _gemini_server
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _close_data_plane_connections(django_db_setup):  # type: ignore[no-untyped-def]
+    """The data plane reads the DB from asgiref's worker thread; close that connection
+    before the test database is dropped (PostgreSQL refuses to drop a database in use)."""
+    yield
+    import asyncio
+
+    from asgiref.sync import sync_to_async
+    from django.db import connections
+
+    asyncio.run(sync_to_async(connections.close_all)())
+
+
 @pytest.fixture(autouse=True)
 def _fresh_dataplane_state(settings) -> Iterator[None]:  # type: ignore[no-untyped-def]
     """Every test starts with closed circuits, a stale snapshot and short upstream timeouts."""
