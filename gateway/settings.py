@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+import warnings
 from pathlib import Path
 
 import environ
@@ -212,6 +213,9 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
+# WhiteNoise hands Django a sync file iterator for admin/static assets; under ASGI
+# Django warns on each one. Harmless for static files, and only on the admin path.
+warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume synchronous iterators")
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True

@@ -116,6 +116,35 @@ def _outcome(error: GatewayError) -> str:
     return error.code or str(error.status)
 
 
+class _Failures:
+    """What went wrong along one chain: decides whether to go on and what to report at the end."""
+
+    def __init__(self, candidates: list[Candidate]) -> None:
+        self.total = len(candidates)
+        self.attempts: list[Attempt] = []
+        self.errors: list[tuple[str, GatewayError]] = []
+
+    def record(self, candidate: Candidate, exc: Exception, *, reached: bool) -> None:
+        """Log one failed attempt; raise its error at once when no other candidate may help."""
+        error, retry = _classify(exc, candidate.provider.name)
+        _record(self.attempts, candidate, _outcome(error), upstream=reached or _is_upstream(exc))
+        self.errors.append((candidate.provider.name, error))
+        if not retry:
+            raise error from None
+        log.warning(
+            "attempt %d/%d on %s failed: %s", len(self.errors), self.total, candidate.provider.name, error.message
+        )
+
+    def exhausted(self) -> GatewayError:
+        """Every candidate failed: the last error's status, every attempt's reason in the message."""
+        assert self.errors, "resolver returned no candidates"
+        last = self.errors[-1][1]
+        if len(self.errors) > 1:
+            reasons = "; ".join(f"{name}: {error.message}" for name, error in self.errors)
+            last.message = f"All {len(self.errors)} candidates failed. {reasons}"
+        return last
+
+
 async def _send(candidate: Candidate, request: ChatRequest, *, stream: bool) -> httpx.Response:
     adapter = adapter_for(candidate.provider.wire)
     upstream = adapter.chat_request(_target(candidate), request.body, stream=stream)
@@ -131,8 +160,7 @@ async def _send(candidate: Candidate, request: ChatRequest, *, stream: bool) -> 
 
 async def complete(request: ChatRequest, candidates: list[Candidate]) -> Completion:
     """Non-streaming: the first candidate that answers well wins; errors move down the chain."""
-    attempts: list[Attempt] = []
-    last: GatewayError | None = None
+    failures = _Failures(candidates)
     for candidate in candidates:
         reached = False
         try:
@@ -143,17 +171,12 @@ async def complete(request: ChatRequest, candidates: list[Candidate]) -> Complet
             finally:
                 await response.aclose()
             body = adapter_for(candidate.provider.wire).chat_response(payload, model=candidate.model)
-        except Exception as exc:  # noqa: BLE001 - classified below, unknown ones re-raised
-            last, retry = _classify(exc, candidate.provider.name)
-            _record(attempts, candidate, _outcome(last), upstream=reached or _is_upstream(exc))
-            if not retry:
-                raise last from None
-            log.warning("attempt failed, trying next candidate: %s", last.message)
+        except Exception as exc:  # noqa: BLE001 - classified by _Failures, unknown ones re-raised
+            failures.record(candidate, exc, reached=reached)
             continue
-        _record(attempts, candidate, "ok", upstream=True)
-        return Completion(candidate, body, attempts)
-    assert last is not None, "resolver returned no candidates"
-    raise last
+        _record(failures.attempts, candidate, "ok", upstream=True)
+        return Completion(candidate, body, failures.attempts)
+    raise failures.exhausted()
 
 
 def _is_upstream(exc: Exception) -> bool:
@@ -211,8 +234,7 @@ async def _relay(
 
 async def open_stream(request: ChatRequest, candidates: list[Candidate]) -> Stream:
     """Streaming: fail over until a candidate produces its first chunk; after that we are committed."""
-    attempts: list[Attempt] = []
-    last: GatewayError | None = None
+    failures = _Failures(candidates)
     for candidate in candidates:
         response: httpx.Response | None = None
         try:
@@ -223,17 +245,12 @@ async def open_stream(request: ChatRequest, candidates: list[Candidate]) -> Stre
             decoder = SSEDecoder()
             raw = response.aiter_raw()
             first, ended = await _first_chunks(raw, decoder, translator)
-        except Exception as exc:  # noqa: BLE001 - classified below, unknown ones re-raised
+        except Exception as exc:  # noqa: BLE001 - classified by _Failures, unknown ones re-raised
             if response is not None:
                 await response.aclose()
-            last, retry = _classify(exc, candidate.provider.name)
-            _record(attempts, candidate, _outcome(last), upstream=response is not None or _is_upstream(exc))
-            if not retry:
-                raise last from None
-            log.warning("stream attempt failed before first byte, trying next: %s", last.message)
+            failures.record(candidate, exc, reached=response is not None)
             continue
-        _record(attempts, candidate, "ok", upstream=True)
+        _record(failures.attempts, candidate, "ok", upstream=True)
         chunks = _relay(first, ended, response, raw, decoder, translator, candidate)
-        return Stream(candidate, chunks, attempts)
-    assert last is not None, "resolver returned no candidates"
-    raise last
+        return Stream(candidate, chunks, failures.attempts)
+    raise failures.exhausted()

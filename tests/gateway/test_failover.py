@@ -51,7 +51,8 @@ async def test_all_candidates_failing_reports_the_last_error(gateway, chain) -> 
     backup.fail_next("503")
     response = await ask(gateway)
     assert response.status_code == 503
-    assert response.json()["error"]["message"] == "fake upstream error 503"
+    message = response.json()["error"]["message"]
+    assert "primary: fake upstream error 500" in message and "backup: fake upstream error 503" in message
 
 
 async def test_fallback_uses_its_own_provider_key(gateway, chain) -> None:  # type: ignore[no-untyped-def]
