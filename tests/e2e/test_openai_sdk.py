@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -181,3 +182,15 @@ def test_log_file_gets_one_line_per_request_without_secrets(live, client, fakes)
     text = Path(live.env["LOG_FILE"]).read_text()
     assert "switchyard.access chat" in text
     assert "sk-live-openai" not in text and "live-google-key" not in text
+
+
+def test_client_disconnect_mid_stream_closes_the_upstream_stream(live, fakes) -> None:  # type: ignore[no-untyped-def]
+    fakes["openai"].reply = "one two three four five six seven eight"
+    fakes["openai"].fail_next("slow_stream")
+    body = {"model": "gpt-4o", "messages": HI, "stream": True}
+    with httpx.stream("POST", f"{live.url}/v1/chat/completions", json=body, timeout=10) as response:
+        next(response.iter_lines())  # the first chunk arrived; now hang up
+    deadline = time.monotonic() + 5
+    while fakes["openai"].abandoned == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert fakes["openai"].abandoned == 1

@@ -25,7 +25,11 @@ from aiohttp import web
 #   "stream_error_first"    (streams) 200, then an error event before any content
 #   "stream_error_mid"      (streams) first content event, then an error event
 #   "empty_stream"          (streams) 200 and close with no events
-BEHAVIOURS = {"hang", "malformed", "reset", "stream_cut", "stream_error_first", "stream_error_mid", "empty_stream"}
+#   "slow_stream"           (streams) 0.3 s between events
+BEHAVIOURS = {
+    "hang", "malformed", "reset", "stream_cut", "stream_error_first", "stream_error_mid",
+    "empty_stream", "slow_stream",
+}
 
 
 @dataclass
@@ -87,6 +91,7 @@ class FakeUpstream:
     tool_call: dict[str, Any] | None = None  # {"name": ..., "arguments": {...}}: answer with a tool call
     usage: tuple[int, int] = (11, 7)
     requests: list[Recorded] = field(default_factory=list)
+    abandoned: int = 0  # streams whose reader disconnected before the end
     _queue: deque[str] = field(default_factory=deque)
     url: str = ""
 
@@ -96,6 +101,7 @@ class FakeUpstream:
     def reset(self) -> None:
         self._queue.clear()
         self.requests.clear()
+        self.abandoned = 0
         self.reply = "Hello from the fake upstream"
         self.tool_call = None
         self.usage = (11, 7)
@@ -181,9 +187,18 @@ class FakeUpstream:
             await response.write(self.wire.error_event("overloaded before first token"))
             await response.write_eof()
             return response
+        try:
+            return await self._write_events(request, response, events, behaviour)
+        except (ConnectionError, asyncio.CancelledError):
+            self.abandoned += 1  # the client (the gateway) went away mid-stream
+            raise
+
+    async def _write_events(
+        self, request: web.Request, response: web.StreamResponse, events: list[bytes], behaviour: str
+    ) -> web.StreamResponse:
         for i, event in enumerate(events):
             await response.write(event)
-            await asyncio.sleep(0)
+            await asyncio.sleep(0.3 if behaviour == "slow_stream" else 0)
             if i == self.wire.cut_after and behaviour in ("stream_cut", "stream_error_mid"):
                 await asyncio.sleep(0.05)  # let the content reach the client first
                 if behaviour == "stream_error_mid":
