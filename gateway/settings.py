@@ -98,12 +98,15 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
+# Prefix of every key Switchyard writes to Redis (cache and its own counters), so
+# several deployments or test runs can share one Redis.
+REDIS_KEY_PREFIX = env("REDIS_KEY_PREFIX", default="switchyard")
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="switchyard"),
+            "KEY_PREFIX": REDIS_KEY_PREFIX,
         }
     }
     CHANNEL_LAYERS = {

@@ -17,7 +17,11 @@ from django.db.models.signals import post_delete, post_save
 
 log = logging.getLogger(__name__)
 
-REDIS_KEY = "switchyard:config-version"
+
+
+def redis_key() -> str:
+    return f"{settings.REDIS_KEY_PREFIX}:config-version"
+
 _listeners: list[Callable[[], None]] = []
 
 
@@ -37,7 +41,7 @@ def bump() -> int:
         try:
             from gateway.redis import sync_client
 
-            sync_client().set(REDIS_KEY, version)
+            sync_client().set(redis_key(), version)
         except Exception:  # the DB row still moved; pollers fall back to it
             log.exception("could not publish config version %s to Redis", version)
     for callback in _listeners:

@@ -29,7 +29,7 @@ async def _shared_version() -> int | None:
         from gateway.redis import async_client
 
         try:
-            raw = await async_client().get(config_version.REDIS_KEY)
+            raw = await async_client().get(config_version.redis_key())
         except Exception:
             log.warning("config version: Redis unreachable, reading the database")
             raw = None
