@@ -136,6 +136,8 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
 }
+# The schema and its docs page are public by design: they describe the API and
+# hold no secrets (every endpoint they describe still needs staff credentials).
 SPECTACULAR_SETTINGS = {
     "TITLE": "Switchyard governance API",
     "DESCRIPTION": "Routing profiles, routing rules and callers of the Switchyard LLM gateway.",
@@ -144,7 +146,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
+# Admin messages carry a new virtual key's secret once: keep them server-side,
+# not in a signed (readable) cookie.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 # Data-plane callers: when true, /v1/* requires a valid virtual key (Bearer).
 VIRTUAL_KEYS_REQUIRED = env.bool("VIRTUAL_KEYS_REQUIRED", default=False)
 

@@ -65,6 +65,7 @@ class VirtualKey(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [models.UniqueConstraint(Lower("name"), name="virtual_key_name_ci_unique")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.key_prefix}…)"

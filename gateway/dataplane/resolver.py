@@ -19,8 +19,9 @@ from providers.catalog import heuristic_type
 
 PLACEHOLDER_MODEL = "dummy"
 ANONYMOUS = Caller()
-# Capabilities a profile target may declare and a request may need (spec: text, vision).
-PROFILE_CAPABILITIES = frozenset({"text", "vision"})
+# Capabilities a profile target may declare and a request may need: the spec's text and
+# request-detected vision, plus tools (a request that sends tools needs a model that takes them).
+PROFILE_CAPABILITIES = frozenset({"text", "vision", "tools"})
 Random = Callable[[], float]
 
 
@@ -129,10 +130,10 @@ def profile_chain(
     for target in profile.targets:
         label = f"{target.provider}/{target.model or virtual_model}"
         alias = target.virtual_model
+        if alias not in ("", "*") and alias.lower() != virtual_model.lower():
+            continue  # another alias of this profile
         if not target.enabled:
             skipped.append((label, "disabled"))
-        elif alias not in ("", "*") and alias.lower() != virtual_model.lower():
-            continue  # another alias of this profile
         elif target.request_types and request_type.lower() not in target.request_types:
             skipped.append((label, f"does not serve request type {request_type}"))
         elif target.capabilities and not needed <= target.capabilities:

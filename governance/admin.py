@@ -1,0 +1,160 @@
+"""Admin for the control plane: callers (a key's secret is shown once), profiles and rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from governance.cel import CelError, compile_expression
+from governance.models import Customer, RoutingProfile, RoutingRule, Team, VirtualKey
+from governance.services.callers import (
+    caller_name_conflict,
+    virtual_key_create,
+    virtual_key_owner_conflict,
+    virtual_key_revoke,
+    virtual_key_rotate,
+    virtual_key_update,
+)
+
+SHOWN_ONCE = "copy it now: it is not stored and will not be shown again"
+
+
+class CallerForm(forms.ModelForm):
+    """Names are unique ignoring case, with the error on the name field (as in the API)."""
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        model, pk = self._meta.model, self.instance.pk
+        problem = caller_name_conflict(model=model, name=name, exclude_pk=pk)
+        if problem:
+            raise forms.ValidationError(problem)
+        return name
+
+
+class VirtualKeyForm(CallerForm):
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        team, customer = cleaned.get("team"), cleaned.get("customer")
+        problem = virtual_key_owner_conflict(team=team, customer=customer)
+        if problem:
+            self.add_error("customer", problem)
+        return cleaned
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    form = CallerForm
+    list_display = ["name", "id", "created_at"]
+    list_filter = ["created_at"]
+    search_fields = ["name", "id"]
+    readonly_fields = ["id", "created_at"]
+    ordering = ["name"]
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    form = CallerForm
+    list_display = ["name", "customer", "id", "created_at"]
+    list_select_related = ["customer"]
+    list_filter = [("customer", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["name", "id", "customer__name"]
+    autocomplete_fields = ["customer"]
+    readonly_fields = ["id", "created_at"]
+    ordering = ["name"]
+
+
+@admin.register(VirtualKey)
+class VirtualKeyAdmin(admin.ModelAdmin):
+    """key_hash appears in no list, form or field; a secret reaches a page once, in a message."""
+
+    form = VirtualKeyForm
+    list_display = ["name", "key_prefix", "team", "customer", "active", "created_at"]
+    list_select_related = ["team", "customer"]
+    list_filter = [
+        "active",
+        ("team", admin.RelatedOnlyFieldListFilter),
+        ("customer", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["name", "key_prefix", "id", "team__name", "customer__name"]
+    autocomplete_fields = ["team", "customer"]
+    readonly_fields = ["id", "key_prefix", "created_at"]
+    ordering = ["name"]
+    actions = ["revoke_keys", "rotate_keys"]
+
+    def get_fields(self, request: HttpRequest, obj: VirtualKey | None = None) -> list[str]:
+        if obj is None:  # the add form: the secret is generated on save, there is nothing to type
+            return ["name", "team", "customer", "active"]
+        return ["id", "name", "key_prefix", "team", "customer", "active", "created_at"]
+
+    def save_model(self, request: HttpRequest, obj: VirtualKey, form: Any, change: bool) -> None:
+        fields = {"name": obj.name, "team": obj.team, "customer": obj.customer}
+        fields["active"] = obj.active
+        if change:
+            virtual_key_update(virtual_key=obj, **fields)
+            return
+        key, secret = virtual_key_create(**fields)
+        obj.pk = key.pk
+        obj.refresh_from_db()  # the admin logs and redirects with `obj`: give it the saved row
+        messages.success(request, f"New virtual key '{key.name}': {secret} ({SHOWN_ONCE})")
+
+    @admin.action(description="Revoke selected keys")
+    def revoke_keys(self, request: HttpRequest, queryset: QuerySet[VirtualKey]) -> None:
+        for key in queryset:
+            virtual_key_revoke(virtual_key=key)
+        self.message_user(request, f"{len(queryset)} key(s) revoked.", messages.SUCCESS)
+
+    @admin.action(description="Rotate selected keys (new secrets are shown once)")
+    def rotate_keys(self, request: HttpRequest, queryset: QuerySet[VirtualKey]) -> None:
+        for key in queryset:
+            key, secret = virtual_key_rotate(virtual_key=key)
+            message = f"New secret for '{key.name}': {secret} ({SHOWN_ONCE})"
+            self.message_user(request, message, messages.SUCCESS)
+
+
+@admin.register(RoutingProfile)
+class RoutingProfileAdmin(admin.ModelAdmin):
+    list_display = ["name", "virtual_provider", "strategy", "enabled", "updated_at"]
+    list_filter = ["strategy", "enabled"]
+    search_fields = ["id", "name", "virtual_provider", "description"]
+    readonly_fields = ["created_at", "updated_at"]
+    ordering = ["name"]
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: RoutingProfile | None = None
+    ) -> list[str]:
+        # The id is chosen once: editing a primary key in the admin would copy the row.
+        return [*self.readonly_fields, "id"] if obj else list(self.readonly_fields)
+
+
+class RoutingRuleForm(forms.ModelForm):
+    # Not stripped, so a CEL error's line and column point into the text as typed.
+    cel_expression = forms.CharField(widget=forms.Textarea, strip=False)
+
+    class Meta:
+        model = RoutingRule
+        fields = "__all__"
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        source = cleaned.get("cel_expression")
+        if source:
+            try:
+                compile_expression(source)
+            except CelError as exc:
+                where = f" (line {exc.line}, column {exc.column})" if exc.line is not None else ""
+                self.add_error("cel_expression", f"{exc.message}{where}")
+        return cleaned
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    form = RoutingRuleForm
+    list_display = ["name", "scope", "scope_id", "priority", "enabled", "updated_at"]
+    list_filter = ["scope", "enabled"]
+    search_fields = ["id", "name", "description", "cel_expression", "scope_id"]
+    readonly_fields = ["id", "created_at", "updated_at"]
+    ordering = ["priority", "created_at"]
