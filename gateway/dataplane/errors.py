@@ -58,6 +58,14 @@ class ModelNotFound(GatewayError):
     code = "model_not_found"
 
 
+class ModelUnavailable(GatewayError):
+    """The registry knows the model, but nothing that serves it is available now."""
+
+    status = 503
+    type = "server_error"
+    code = "model_unavailable"
+
+
 class ProviderNotConfigured(GatewayError):
     """A candidate's provider lacks what it needs (a key, a base URL); the message names the variable."""
 

@@ -10,7 +10,7 @@ import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from gateway.dataplane.errors import ModelNotFound
+from gateway.dataplane.errors import ModelNotFound, ModelUnavailable
 from gateway.dataplane.health import health
 from gateway.dataplane.validation import ChatRequest
 from governance.cel import Caller, RequestFacts
@@ -63,10 +63,16 @@ def _on_provider(snapshot: Snapshot, provider: ProviderEntry, model: str) -> Can
 
 
 def _lookup(snapshot: Snapshot, name: str) -> tuple[list[Candidate], str]:
-    """One model name → its candidate and the step that found it (registry, provider, heuristic)."""
+    """One model name → its candidate and the step that found it (registry, provider, heuristic).
+
+    A registry model whose provider is inactive (switched off, or an expired agent) has
+    no candidate: it does not fall through to the heuristics, which would send it
+    somewhere the registry says it does not live.
+    """
     entry = snapshot.model(name)
-    if entry is not None and (candidate := _registry(snapshot, entry)):
-        return [candidate], "registry"
+    if entry is not None:
+        candidate = _registry(snapshot, entry)
+        return ([candidate] if candidate else []), "registry"
     prefix, slash, rest = name.partition("/")
     if slash and rest and (provider := snapshot.provider(prefix)) and provider.active:
         route = "registry" if (c := _on_provider(snapshot, provider, rest)).entry else "provider"
@@ -212,14 +218,19 @@ def resolve(
             )
         return resolution
     chain, route = _lookup(snapshot, name)
-    if not chain:
-        raise ModelNotFound(f"The model '{name}' does not exist or is not routable", param="model")
-    entry = chain[0].entry
+    entry = snapshot.model(name)
     for fallback in entry.fallbacks if entry else ():
         for candidate in _lookup(snapshot, fallback)[0]:
             if candidate not in chain:
                 chain.append(candidate)
-    return Resolution(chain, route)
+    if chain:
+        return Resolution(chain, route)
+    if entry is not None:
+        raise ModelUnavailable(
+            f"The model '{name}' is served by provider '{entry.provider}', which is not active "
+            "(switched off, or an agent that stopped sending heartbeats)", param="model",
+        )
+    raise ModelNotFound(f"The model '{name}' does not exist or is not routable", param="model")
 
 
 def order(candidates: list[Candidate]) -> list[Candidate]:

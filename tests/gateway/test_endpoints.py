@@ -47,14 +47,15 @@ async def test_disabled_model_is_not_served_from_the_registry(gateway, registry)
     assert response.status_code == 404
 
 
-async def test_inactive_provider_is_not_used(gateway, registry) -> None:  # type: ignore[no-untyped-def]
+async def test_model_of_an_inactive_provider_is_503_not_sent_elsewhere(gateway, registry) -> None:  # type: ignore[no-untyped-def]
     await Provider.objects.filter(name="openai").aupdate(active=False)
     from governance.config_version import bump
     from asgiref.sync import sync_to_async
 
     await sync_to_async(bump)()
     response = await gateway.post("/v1/chat/completions", json={"model": "house-model", "messages": HI})
-    assert response.status_code == 404
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "model_unavailable"
     assert registry.requests == []
 
 
