@@ -23,8 +23,12 @@ from governance.snapshot import Snapshot
 access = logging.getLogger("switchyard.access")
 
 
-def _headers(request_id: str, provider: str = "", model: str = "", route: str = "") -> Headers:
-    headers = [(b"x-request-id", request_id.encode())]
+def _headers(request: Request, provider: str = "", model: str = "", route: str = "") -> Headers:
+    headers = [
+        (b"x-request-id", request.request_id.encode()),
+        (b"x-trace-id", request.trace.trace_id.encode()),
+        (b"traceparent", request.trace.traceparent.encode()),
+    ]
     if provider:
         headers.append((b"x-switchyard-provider", provider.encode()))
     if model:
@@ -65,13 +69,14 @@ async def chat_completions(request: Request, send: Send) -> None:
     status, stream = 200, False
     try:
         chat = parse_chat_request(await request.body())
+        chat.upstream_headers["traceparent"] = request.trace.traceparent
         stream = chat.stream
         snapshot = await snapshots.get()
         caller = identify(snapshot, request.headers)
         resolution = resolve(snapshot, chat, caller, request.headers)
         if resolution.placeholder:
             provider, model = "placeholder", chat.model
-            headers = _headers(rid, provider, model, resolution.route)
+            headers = _headers(request, provider, model, resolution.route)
             if stream:
                 chunks = placeholder.chunks(chat.model, chat.include_usage)
                 await send_stream(send, request.receive, _framed(chunks), headers)
@@ -87,7 +92,7 @@ async def chat_completions(request: Request, send: Send) -> None:
         provider, model = used.provider.name, used.model
         if len(result.attempts) > 1:
             FAILOVERS.inc()
-        headers = _headers(rid, provider, model, resolution.route)
+        headers = _headers(request, provider, model, resolution.route)
         if isinstance(result, executor.Stream):
             if not await send_stream(send, request.receive, result.chunks, headers):
                 status = 499
@@ -98,13 +103,13 @@ async def chat_completions(request: Request, send: Send) -> None:
     except GatewayError as error:
         status = error.status
         REQUESTS.labels(provider, "-", str(status)).inc()
-        await send_error(send, error, _headers(rid))
+        await send_error(send, error, _headers(request))
     finally:
         elapsed = perf_counter() - started
         LATENCY.labels(provider, "true" if stream else "false").observe(elapsed)
         access.info(
-            "chat id=%s status=%s provider=%s model=%s stream=%s ms=%.1f",
-            rid, status, provider, model, stream, elapsed * 1000,
+            "chat id=%s trace=%s status=%s provider=%s model=%s stream=%s ms=%.1f",
+            rid, request.trace.trace_id, status, provider, model, stream, elapsed * 1000,
         )
 
 

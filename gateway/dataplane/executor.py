@@ -148,6 +148,7 @@ class _Failures:
 async def _send(candidate: Candidate, request: ChatRequest, *, stream: bool) -> httpx.Response:
     adapter = adapter_for(candidate.provider.wire)
     upstream = adapter.chat_request(_target(candidate), request.body, stream=stream)
+    upstream.headers.update(request.upstream_headers)
     response = await pool().send(upstream)
     if response.status_code >= 400:
         try:

@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 
 from gateway.dataplane.errors import GatewayError
+from gateway.dataplane.trace import trace_from
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -40,7 +41,7 @@ class PayloadTooLarge(GatewayError):
 class Request:
     """What a handler needs from the ASGI scope: headers (lower-cased), body, id."""
 
-    __slots__ = ("scope", "receive", "headers", "request_id")
+    __slots__ = ("scope", "receive", "headers", "request_id", "trace")
 
     def __init__(self, scope: Scope, receive: Receive) -> None:
         self.scope = scope
@@ -48,6 +49,7 @@ class Request:
         self.headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         incoming = self.headers.get("x-request-id", "")
         self.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        self.trace = trace_from(self.headers)
 
     async def body(self) -> bytes:
         limit = settings.MAX_REQUEST_BYTES

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -31,6 +31,7 @@ class ChatRequest:
     include_usage: bool
     capabilities: frozenset[str]
     extras: dict[str, Any]  # the gateway-only fields, for the routing steps that read them
+    upstream_headers: dict[str, str] = field(default_factory=dict)  # e.g. traceparent
 
 
 def _is_number(value: Any) -> bool:
