@@ -1,4 +1,8 @@
-"""The Celery app; without REDIS_URL tasks run eagerly in-process (settings.CELERY_TASK_ALWAYS_EAGER)."""
+"""The Celery app; without REDIS_URL tasks run eagerly in-process (settings.CELERY_TASK_ALWAYS_EAGER).
+
+Worker: `celery -A gateway worker`; beat (schedule: CELERY_BEAT_SCHEDULE in settings) runs
+as `celery -A gateway beat`, or embedded with `worker -B` when there is one worker.
+"""
 
 from __future__ import annotations
 

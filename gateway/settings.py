@@ -164,6 +164,40 @@ CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 
+# --- Agents (agents/): registration, heartbeats, expiry, scheduled tasks -------
+# Secret an agent sends to POST /register (Bearer); empty: registration is refused (503).
+AGENT_REGISTRATION_TOKEN = env("AGENT_REGISTRATION_TOKEN", default="")
+# Seconds without a heartbeat before an agent is expired (its models stop being routed),
+# and the interval agents are told to heartbeat at.
+AGENT_HEARTBEAT_TIMEOUT = env.float("AGENT_HEARTBEAT_TIMEOUT", default=60.0)
+AGENT_HEARTBEAT_INTERVAL = env.float("AGENT_HEARTBEAT_INTERVAL", default=15.0)
+# Networks an agent's endpoint may resolve to. Link-local and cloud metadata
+# addresses are refused whatever this says.
+AGENT_ALLOWED_NETWORKS = env.list("AGENT_ALLOWED_NETWORKS", default=[
+    "127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7",
+])
+# How often the expiry sweep runs (Celery beat, or the gateway's own loop without a broker).
+AGENT_EXPIRY_SECONDS = max(5.0, AGENT_HEARTBEAT_TIMEOUT / 2)
+# Seconds between OpenAI model-list refreshes; 0 disables (skipped without EXTERNAL_OPENAI_KEY).
+OPENAI_REFRESH_SECONDS = env.float("OPENAI_REFRESH_SECONDS", default=3600.0)
+CELERY_BEAT_SCHEDULE = {
+    "expire-agents": {
+        "task": "agents.tasks.expire_agents",
+        "schedule": AGENT_EXPIRY_SECONDS,
+        "options": {"expires": AGENT_EXPIRY_SECONDS},  # a missed run is replaced, not queued up
+    },
+}
+if OPENAI_REFRESH_SECONDS > 0:
+    CELERY_BEAT_SCHEDULE["refresh-openai-models"] = {
+        "task": "providers.tasks.refresh_openai_models",
+        "schedule": OPENAI_REFRESH_SECONDS,
+        "options": {"expires": OPENAI_REFRESH_SECONDS},
+    }
+# Celery's own Redis keys (queues, bindings, results) share REDIS_KEY_PREFIX with ours.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": f"{REDIS_KEY_PREFIX}:celery:"}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"global_keyprefix": f"{REDIS_KEY_PREFIX}:celery:"}
+# --- end Agents ------------------------------------------------------------------
+
 # --- Upstream providers (quickstart variables) ---------------------------------
 LOCAL_AGENT_URL = env("LOCAL_AGENT_URL", default="http://localhost:5000")
 OPENAI_BASE_URL = env("OPENAI_BASE_URL", default="https://api.openai.com")
