@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from rest_framework import serializers
+from rest_framework.settings import api_settings
 
-from governance.cel import CelError, compile_expression
+from governance import config_version
+from governance.api.profile_serializers import ProfileInputSerializer
+from governance.api.rule_serializers import RoutingRuleInputSerializer
 from governance.models import Customer, RoutingProfile, RoutingRule, Team, VirtualKey
 from governance.services.callers import (
     caller_name_conflict,
@@ -42,6 +47,48 @@ class VirtualKeyForm(CallerForm):
         problem = virtual_key_owner_conflict(team=team, customer=customer)
         if problem:
             self.add_error("customer", problem)
+        return cleaned
+
+
+def _messages(detail: Any, where: str = "") -> Iterator[str]:
+    """A serializer's error detail as lines, nested list items and fields named by their path."""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            yield from _messages(value, f"{where}[{key}]" if isinstance(key, int) else
+                                 f"{where}.{key}" if where else str(key))
+    elif isinstance(detail, list):
+        for i, item in enumerate(detail):
+            if isinstance(item, (dict, list)):
+                yield from _messages(item, f"{where}[{i}]")
+            else:
+                yield f"{where}: {item}" if where else str(item)
+
+
+class ApiValidatedForm(forms.ModelForm):
+    """Runs the API's input serializer on the cleaned fields, so the admin saves only what the
+    API would accept (and stores it normalised as the API does), errors on the same fields."""
+
+    serializer_class: ClassVar[type[serializers.Serializer]]
+
+    def api_data(self) -> dict[str, Any]:
+        return {name: value for name, value in self.cleaned_data.items() if value is not None}
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.errors:  # a field is already refused; its value is missing from cleaned_data
+            return cleaned
+        instance = None if self.instance._state.adding else self.instance
+        serializer = self.serializer_class(instance, data=self.api_data())
+        if serializer.is_valid():
+            for name, value in serializer.validated_data.items():
+                if name in cleaned:
+                    cleaned[name] = value
+            return cleaned
+        for name, detail in serializer.errors.items():
+            field = name if name in self.fields else None
+            where = "" if field or name == api_settings.NON_FIELD_ERRORS_KEY else name
+            for message in _messages(detail, where):
+                self.add_error(field, message)
         return cleaned
 
 
@@ -103,20 +150,34 @@ class VirtualKeyAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke selected keys")
     def revoke_keys(self, request: HttpRequest, queryset: QuerySet[VirtualKey]) -> None:
-        for key in queryset:
-            virtual_key_revoke(virtual_key=key)
+        with config_version.batch():
+            for key in queryset:
+                virtual_key_revoke(virtual_key=key)
         self.message_user(request, f"{len(queryset)} key(s) revoked.", messages.SUCCESS)
 
     @admin.action(description="Rotate selected keys (new secrets are shown once)")
     def rotate_keys(self, request: HttpRequest, queryset: QuerySet[VirtualKey]) -> None:
-        for key in queryset:
-            key, secret = virtual_key_rotate(virtual_key=key)
-            message = f"New secret for '{key.name}': {secret} ({SHOWN_ONCE})"
-            self.message_user(request, message, messages.SUCCESS)
+        with config_version.batch():
+            for key in queryset:
+                key, secret = virtual_key_rotate(virtual_key=key)
+                message = f"New secret for '{key.name}': {secret} ({SHOWN_ONCE})"
+                self.message_user(request, message, messages.SUCCESS)
+
+
+class RoutingProfileForm(ApiValidatedForm):
+    serializer_class = ProfileInputSerializer
+
+    class Meta:
+        model = RoutingProfile
+        fields = "__all__"
+
+    def api_data(self) -> dict[str, Any]:
+        return {"id": self.instance.pk, **super().api_data()}  # the id is read-only on change
 
 
 @admin.register(RoutingProfile)
 class RoutingProfileAdmin(admin.ModelAdmin):
+    form = RoutingProfileForm
     list_display = ["name", "virtual_provider", "strategy", "enabled", "updated_at"]
     list_filter = ["strategy", "enabled"]
     search_fields = ["id", "name", "virtual_provider", "description"]
@@ -130,24 +191,14 @@ class RoutingProfileAdmin(admin.ModelAdmin):
         return [*self.readonly_fields, "id"] if obj else list(self.readonly_fields)
 
 
-class RoutingRuleForm(forms.ModelForm):
+class RoutingRuleForm(ApiValidatedForm):
+    serializer_class = RoutingRuleInputSerializer
     # Not stripped, so a CEL error's line and column point into the text as typed.
     cel_expression = forms.CharField(widget=forms.Textarea, strip=False)
 
     class Meta:
         model = RoutingRule
         fields = "__all__"
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        source = cleaned.get("cel_expression")
-        if source:
-            try:
-                compile_expression(source)
-            except CelError as exc:
-                where = f" (line {exc.line}, column {exc.column})" if exc.line is not None else ""
-                self.add_error("cel_expression", f"{exc.message}{where}")
-        return cleaned
 
 
 @admin.register(RoutingRule)

@@ -8,7 +8,9 @@ Redis instead of the database.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.db import transaction
@@ -18,9 +20,9 @@ from django.db.models.signals import post_delete, post_save
 log = logging.getLogger(__name__)
 
 
-
 def redis_key() -> str:
     return f"{settings.REDIS_KEY_PREFIX}:config-version"
+
 
 _listeners: list[Callable[[], None]] = []
 
@@ -56,8 +58,45 @@ def read_version() -> int:
     return ConfigVersion.objects.values_list("version", flat=True).filter(pk=1).first() or 0
 
 
+class _Batch:
+    changed = False
+
+
+# The open batch of this thread or task, if any (a context variable: each request's own).
+_batch: ContextVar[_Batch | None] = ContextVar("config_version_batch", default=None)
+
+
+def bump_on_commit() -> None:
+    """Bump once the current transaction commits, or once the open batch() ends."""
+    open_batch = _batch.get()
+    if open_batch is None:
+        transaction.on_commit(bump)
+    else:
+        open_batch.changed = True
+
+
+@contextmanager
+def batch() -> Iterator[None]:
+    """Write many rows for one bump: inside, saves and deletes schedule none of their own, and
+    the outermost batch schedules exactly one on commit at exit (none when nothing changed).
+
+    Open it inside the transaction.atomic() of the writes, so a rollback drops the bump too.
+    """
+    if _batch.get() is not None:  # nested: the outer batch bumps
+        yield
+        return
+    current = _Batch()
+    token = _batch.set(current)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+        if current.changed:
+            transaction.on_commit(bump)
+
+
 def _bump_on_commit(**_: object) -> None:
-    transaction.on_commit(bump)
+    bump_on_commit()
 
 
 def watch(*models: type[Model]) -> None:

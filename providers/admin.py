@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from governance.selectors.providers import provider_name_conflict
 from providers.catalog import PROVIDER_TYPES
 from providers.models import Model, Provider
 from providers.services import models_set_enabled
@@ -44,6 +45,13 @@ class ProviderForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.initial["api_key"] = ""  # the stored key never enters the form
+
+    def clean_name(self) -> str:
+        """A routing profile's virtual provider is not free for a real provider to take."""
+        name = self.cleaned_data["name"]
+        if problem := provider_name_conflict(name=name):
+            raise forms.ValidationError(problem)
+        return name
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

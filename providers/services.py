@@ -17,6 +17,7 @@ from django.db.models import QuerySet
 from django.db.models.functions import Lower
 
 from governance import config_version
+from governance.selectors.providers import provider_name_conflict
 from providers.catalog import KIND_API, KIND_WEIGHT, PROVIDER_TYPES, ProviderType, api_root
 from providers.client import timeouts
 from providers.models import Model, Provider
@@ -44,6 +45,8 @@ def _save(row: Model | Provider) -> None:
     """full_clean, then save; validation errors become one readable RegistryError."""
     try:
         row.full_clean()
+        if isinstance(row, Provider) and (problem := provider_name_conflict(name=row.name)):
+            raise ValidationError({"name": [problem]})
     except ValidationError as exc:
         details = "; ".join(f"{f}: {' '.join(msgs)}" for f, msgs in exc.message_dict.items())
         raise RegistryError(f"Invalid {row._meta.verbose_name} '{row}': {details}") from None
@@ -195,7 +198,7 @@ def models_set_enabled(*, models: QuerySet[Model], enabled: bool) -> int:
     """Enable or disable many models in one update, with one config-version bump."""
     changed = models.exclude(enabled=enabled).update(enabled=enabled)
     if changed:  # update() sends no post_save, so the snapshot must be told here
-        transaction.on_commit(config_version.bump)
+        config_version.bump_on_commit()
     return changed
 
 
@@ -228,7 +231,7 @@ def models_refresh_openai() -> RefreshResult:
     ids = _openai_model_ids()
     wanted = {model_id.lower(): model_id for model_id in ids}
     created = updated = skipped = 0
-    with transaction.atomic():
+    with transaction.atomic(), config_version.batch():
         provider = provider_for(type="openai", endpoint="", kind=KIND_API)
         rows = Model.objects.annotate(lname=Lower("name")).filter(lname__in=list(wanted))
         existing = {row.name.lower(): row for row in rows}
@@ -274,13 +277,14 @@ DEMO_MODELS: tuple[tuple[str, str, list[str], int, str, str, list[str]], ...] = 
 def demo_registry_load() -> int:
     """Add the demo models that are missing and return how many; existing rows are never changed."""
     added = 0
-    for name, type, capabilities, window, input_price, output_price, fallbacks in DEMO_MODELS:
-        if _model_by_name(name) is not None:
-            continue
-        model_add(
-            name=name, type=type, endpoint="", kind=KIND_API, capabilities=capabilities,
-            context_window=window, input_price=input_price, output_price=output_price,
-            fallbacks=fallbacks,
-        )
-        added += 1
+    with config_version.batch():
+        for name, type, capabilities, window, input_price, output_price, fallbacks in DEMO_MODELS:
+            if _model_by_name(name) is not None:
+                continue
+            model_add(
+                name=name, type=type, endpoint="", kind=KIND_API, capabilities=capabilities,
+                context_window=window, input_price=input_price, output_price=output_price,
+                fallbacks=fallbacks,
+            )
+            added += 1
     return added

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from django.db import IntegrityError
 from django.db.models import Model, QuerySet
 from django.shortcuts import get_object_or_404
-from django.urls import URLPattern, path
+from django.urls import URLPattern
 from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
@@ -22,6 +22,7 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from governance.api.routing import both_slashes
 from governance.models import Customer, Team, VirtualKey
 from governance.services.callers import (
     caller_name_conflict,
@@ -271,23 +272,12 @@ class VirtualKeyViewSet(_CallerViewSet):
         return self.answer(message, key, key=secret)
 
 
-
-def _both_slashes(
-    route: str, view: type[_CallerViewSet], actions: dict[str, str], name: str
-) -> list[URLPattern]:
-    """`route` and `route/` serve the same view; only the first is in the schema."""
-    return [
-        path(route, view.as_view(actions), name=name),
-        path(f"{route}/", view.as_view(actions, schema=None)),
-    ]
-
-
 def _routes(prefix: str, view: type[_CallerViewSet]) -> list[URLPattern]:
     name = view.entity.replace("_", "-")
     return [
-        *_both_slashes(prefix, view, {"get": "list", "post": "create"}, f"{name}-list"),
-        *_both_slashes(f"{prefix}/<str:pk>", view,
-                       {"get": "retrieve", "put": "update", "delete": "destroy"}, f"{name}-detail"),
+        *both_slashes(prefix, view, f"{name}-list", actions={"get": "list", "post": "create"}),
+        *both_slashes(f"{prefix}/<str:pk>", view, f"{name}-detail",
+                      actions={"get": "retrieve", "put": "update", "delete": "destroy"}),
     ]
 
 
@@ -295,6 +285,6 @@ urlpatterns: list[URLPattern] = [
     *_routes("customers", CustomerViewSet),
     *_routes("teams", TeamViewSet),
     *_routes("virtual-keys", VirtualKeyViewSet),
-    *_both_slashes("virtual-keys/<str:pk>/rotate", VirtualKeyViewSet, {"post": "rotate"},
-                   "virtual-key-rotate"),
+    *both_slashes("virtual-keys/<str:pk>/rotate", VirtualKeyViewSet, "virtual-key-rotate",
+                  actions={"post": "rotate"}),
 ]

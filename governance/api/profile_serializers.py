@@ -10,40 +10,16 @@ from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
+from governance.api.fields import NumberField, StrictIntegerField, choice_list
 from governance.models import RoutingProfile
-from providers.catalog import PROVIDER_TYPES
-from providers.models import Provider, provider_name_validator
+from governance.selectors.providers import provider_names_real
+from providers.models import provider_name_validator
 
 # `tools` is accepted so configs can say it, but the resolver filters on text and vision only.
 CAPABILITIES = ("text", "vision", "tools")
 REQUEST_TYPES = ("chat",)  # the only request type the data plane serves today
 RESERVED_IDS = {"export", "import", "simulate"}  # those paths would shadow such a profile
 id_validator = RegexValidator(r"^[A-Za-z0-9._-]+$", "Use letters, digits, '.', '_' or '-'.")
-
-
-class LowercaseChoiceField(serializers.ChoiceField):
-    def to_internal_value(self, data: Any) -> Any:
-        return super().to_internal_value(data.strip().lower() if isinstance(data, str) else data)
-
-
-def choice_list(choices: tuple[str, ...]) -> serializers.ListField:
-    return serializers.ListField(child=LowercaseChoiceField(choices=choices), default=list)
-
-
-class NumberField(serializers.FloatField):
-    """A JSON number: strings and booleans are refused rather than coerced."""
-
-    def to_internal_value(self, data: Any) -> float:
-        if isinstance(data, bool) or not isinstance(data, (int, float)):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictIntegerField(serializers.IntegerField):
-    def to_internal_value(self, data: Any) -> int:
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 def repeats(values: list[str]) -> dict[int, int]:
@@ -124,7 +100,7 @@ class ProfileInputSerializer(serializers.Serializer):
         return value
 
     def validate_virtual_provider(self, value: str) -> str:
-        if value.lower() in PROVIDER_TYPES or Provider.objects.filter(name__iexact=value).exists():
+        if value.lower() in provider_names_real():
             raise ValidationError(f"'{value}' names a real provider; a virtual one must differ.")
         if self._taken(virtual_provider__iexact=value):
             raise ValidationError("A routing profile with this virtual_provider already exists.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.shortcuts import get_object_or_404
-from django.urls import URLPattern, path
+from django.urls import URLPattern
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -18,16 +18,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from governance.api.fields import LowercaseChoiceField, choice_list
 from governance.api.profile_serializers import (
     CAPABILITIES,
     REQUEST_TYPES,
-    LowercaseChoiceField,
     ProfileConfigSerializer,
     ProfileInputSerializer,
     ProfileOutputSerializer,
     ProfileSetSerializer,
-    choice_list,
 )
+from governance.api.routing import both_slashes
 from governance.models import RoutingProfile
 from governance.selectors.profiles import profile_simulate
 from governance.services.profiles import (
@@ -224,17 +224,13 @@ class RoutingProfileSimulateApi(APIView):
         return Response(self.OutputSerializer(result).data)
 
 
-def route(suffix: str, view: type[APIView], name: str) -> list[URLPattern]:
-    """The path as the spec writes it (no trailing slash), and with one, kept out of the schema."""
-    pattern = f"routing-profiles{suffix}"
-    return [path(pattern, view.as_view(), name=name), path(f"{pattern}/", view.as_view(schema=None))]
-
-
 # The fixed paths come first so `export`, `import` and `simulate` are never taken for a profile id.
 urlpatterns: list[URLPattern] = [
-    *route("/export", RoutingProfileExportApi, "routing-profiles-export"),
-    *route("/import", RoutingProfileImportApi, "routing-profiles-import"),
-    *route("/simulate", RoutingProfileSimulateApi, "routing-profiles-simulate"),
-    *route("", RoutingProfileListApi, "routing-profiles"),
-    *route("/<str:profile_id>", RoutingProfileDetailApi, "routing-profile"),
+    *both_slashes("routing-profiles/export", RoutingProfileExportApi, "routing-profiles-export"),
+    *both_slashes("routing-profiles/import", RoutingProfileImportApi, "routing-profiles-import"),
+    *both_slashes(
+        "routing-profiles/simulate", RoutingProfileSimulateApi, "routing-profiles-simulate"
+    ),
+    *both_slashes("routing-profiles", RoutingProfileListApi, "routing-profiles"),
+    *both_slashes("routing-profiles/<str:profile_id>", RoutingProfileDetailApi, "routing-profile"),
 ]

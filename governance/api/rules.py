@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-import orjson
-from django.db.models import Model
-from django.urls import URLPattern, path
+from django.urls import URLPattern
 from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
@@ -15,140 +12,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from gateway.dataplane.errors import InvalidRequest, ModelNotFound
-from gateway.dataplane.resolver import ANONYMOUS, Resolution, order, resolve
-from gateway.dataplane.validation import ChatRequest, parse_chat_request
-from governance.cel import Caller, CelError, compile_expression
-from governance.config_version import read_version
-from governance.keys import hash_key
-from governance.models import Customer, RoutingProfile, RoutingRule, Team, VirtualKey
+from governance.api.routing import both_slashes
+from governance.api.rule_serializers import RoutingRuleInputSerializer, RoutingRuleOutputSerializer
+from governance.models import RoutingRule
+from governance.selectors.rules import rule_get, rule_list, rule_simulate
 from governance.services.rules import rule_create, rule_delete, rule_update
-from governance.snapshot import Snapshot, compile_snapshot
-from providers.catalog import PROVIDER_TYPES
-from providers.models import Provider
 
 TAGS = ["routing rules"]
-WEIGHT_TOLERANCE = 1e-6
-SCOPE_TABLES: dict[str, tuple[type[Model], str]] = {
-    RoutingRule.Scope.TEAM: (Team, "Team"),
-    RoutingRule.Scope.CUSTOMER: (Customer, "Customer"),
-    RoutingRule.Scope.VIRTUAL_KEY: (VirtualKey, "Virtual key"),
-}
-
-
-def known_providers() -> set[str]:
-    """Lower-cased names a target may use: provider types, Provider rows, profiles' virtual providers."""
-    names = set(PROVIDER_TYPES)
-    names.update(name.lower() for name in Provider.objects.values_list("name", flat=True))
-    names.update(v.lower() for v in RoutingProfile.objects.values_list("virtual_provider", flat=True))
-    return names
-
-
-class WeightField(serializers.FloatField):
-    """A JSON number in (0, 1]; strings and booleans are refused rather than coerced."""
-
-    def to_internal_value(self, data: Any) -> float:
-        if isinstance(data, bool) or not isinstance(data, (int, float)) or not math.isfinite(data):
-            self.fail("invalid")
-        if not 0 < data <= 1:
-            raise ValidationError("Must be greater than 0 and at most 1.")
-        return float(data)
-
-
-class FallbackField(serializers.CharField):
-    """`provider/model` with both parts non-empty; an error lands under the item's index."""
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str) or not all(part.strip() for part in data.partition("/")[::2]):
-            raise ValidationError(f"Expected 'provider/model', got {orjson.dumps(data).decode()}.")
-        return data
-
-
-@extend_schema_serializer(component_name="RoutingRuleTarget")
-class RuleTargetSerializer(serializers.Serializer):
-    weight = WeightField()
-    provider = serializers.CharField(max_length=63)
-    model = serializers.CharField(default="", allow_blank=True, allow_null=True, max_length=200)
-    key_id = serializers.CharField(default="", allow_blank=True, allow_null=True, max_length=200)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        return {**attrs, "model": attrs.get("model") or "", "key_id": attrs.get("key_id") or ""}
-
-
-@extend_schema_serializer(component_name="RoutingRuleInput")
-class RoutingRuleInputSerializer(serializers.Serializer):
-    """The create / replace body; every rejection names its field and nothing is written."""
-
-    scope = serializers.ChoiceField(choices=RoutingRule.Scope.choices)
-    scope_id = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=64)
-    name = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True)
-    enabled = serializers.BooleanField(default=True)
-    # Not trimmed: a CEL error's line and column must point into the text as sent.
-    cel_expression = serializers.CharField(trim_whitespace=False)
-    targets = RuleTargetSerializer(many=True, allow_empty=False)
-    fallbacks = serializers.ListField(child=FallbackField(), required=False)
-    priority = serializers.IntegerField()
-    query = serializers.DictField(required=False, help_text="Visual rule tree, stored as sent")
-
-    def validate_cel_expression(self, value: str) -> str:
-        if not value.strip():
-            raise ValidationError("This field may not be blank.")
-        try:
-            compile_expression(value)
-        except CelError as exc:
-            where = f" (line {exc.line}, column {exc.column})" if exc.line is not None else ""
-            raise ValidationError(f"{exc.message}{where}") from None
-        return value
-
-    def validate_targets(self, targets: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        known = known_providers()
-        unknown = {  # DRF's shape for errors in list items: {index: {field: [...]}}
-            i: {"provider": [f"Unknown provider '{t['provider']}': "
-                             "not a provider or a routing profile's virtual provider."]}
-            for i, t in enumerate(targets) if t["provider"].lower() not in known
-        }
-        if unknown:
-            raise ValidationError(unknown)
-        total = math.fsum(t["weight"] for t in targets)
-        if abs(total - 1) > WEIGHT_TOLERANCE:
-            raise ValidationError(f"Target weights must sum to 1; they sum to {total:g}.")
-        return [dict(t) for t in targets]
-
-    def validate_fallbacks(self, fallbacks: list[Any]) -> list[str]:
-        problems = [
-            f"fallbacks[{i}]: expected 'provider/model', got {orjson.dumps(item).decode()}."
-            for i, item in enumerate(fallbacks)
-            if not isinstance(item, str) or not all(part.strip() for part in item.partition("/")[::2])
-        ]
-        if problems:
-            raise ValidationError(problems)
-        return fallbacks
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        scope, scope_id = attrs["scope"], attrs.get("scope_id") or None
-        if scope == RoutingRule.Scope.GLOBAL:
-            if scope_id is not None:
-                raise ValidationError({"scope_id": ["Must be empty for a global rule."]})
-        elif scope_id is None:
-            raise ValidationError({"scope_id": [f"Required when scope is '{scope}'."]})
-        else:
-            table, label = SCOPE_TABLES[scope]
-            if not table._default_manager.filter(pk=scope_id).exists():
-                raise ValidationError({"scope_id": [f"{label} '{scope_id}' not found."]})
-        return {**attrs, "scope_id": scope_id}
-
-
-@extend_schema_serializer(component_name="RoutingRule")
-class RoutingRuleOutputSerializer(serializers.ModelSerializer):
-    targets = RuleTargetSerializer(many=True)
-    fallbacks = serializers.ListField(child=serializers.CharField())
-    query = serializers.DictField()
-
-    class Meta:
-        model = RoutingRule
-        fields = ["scope", "id", "name", "description", "enabled", "cel_expression", "targets",
-                  "fallbacks", "scope_id", "priority", "query", "created_at", "updated_at"]
 
 
 def envelope_schema(name: str) -> serializers.Serializer:
@@ -179,7 +49,7 @@ SIMULATION = inline_serializer("RoutingRuleSimulationResult", {
 
 
 def get_rule(rule_id: str) -> RoutingRule:
-    rule = RoutingRule.objects.filter(pk=rule_id).first()
+    rule = rule_get(rule_id=rule_id)
     if rule is None:
         raise NotFound(f"Routing rule '{rule_id}' not found.")
     return rule
@@ -204,7 +74,7 @@ class RoutingRuleListCreateApi(APIView):
         # A plain dict: on a QueryDict DRF reads an absent boolean as False.
         filters = self.FilterSerializer(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
-        rows = RoutingRule.objects.filter(**filters.validated_data)
+        rows = rule_list(filters=filters.validated_data)
         rules = RoutingRuleOutputSerializer(rows, many=True).data
         return Response({"rules": rules, "count": len(rules)})
 
@@ -255,65 +125,11 @@ class RoutingRuleSimulateApi(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        snapshot = compile_snapshot(read_version())
-        chat = simulated_request(data["request"])
-        caller = simulated_caller(snapshot, data)
-        headers = {name.lower(): value for name, value in data["headers"].items()}
-        try:
-            resolution = resolve(snapshot, chat, caller, headers)
-        except ModelNotFound as exc:
-            # A simulation answers "what would happen": a refusal is an answer, not a failed call.
-            return Response({**simulation(Resolution(), chat), "error": exc.message})
-        return Response(simulation(resolution, chat))
-
-
-def simulated_request(body: dict[str, Any]) -> ChatRequest:
-    try:
-        return parse_chat_request(orjson.dumps(body))
-    except InvalidRequest as exc:
-        field = f"request.{exc.param}" if exc.param else "request"
-        raise ValidationError({field: [exc.message]}) from None
-
-
-def simulated_caller(snapshot: Snapshot, data: dict[str, Any]) -> Caller:
-    if "virtual_key" in data:
-        digest = hash_key(data["virtual_key"])
-        caller = snapshot.keys.get(digest)
-        if caller is None:
-            why = "is revoked" if digest in snapshot.revoked_keys else "matches no virtual key"
-            raise ValidationError({"virtual_key": [f"This key {why}."]})
-        return caller
-    if "virtual_key_id" in data:
-        key_id = data["virtual_key_id"]
-        caller = next((c for c in snapshot.keys.values() if c.key_id == key_id), None)
-        if caller is None:
-            raise ValidationError({"virtual_key_id": [f"No active virtual key has id '{key_id}'."]})
-        return caller
-    return ANONYMOUS
-
-
-def simulation(resolution: Resolution, chat: ChatRequest) -> dict[str, Any]:
-    """The outcome in the order the data plane would try it (open circuits last)."""
-    if resolution.placeholder:
-        candidates = [{"provider": "placeholder", "model": chat.model}]
-    else:
-        chain = order(resolution.candidates)
-        candidates = [{"provider": c.provider.name, "model": c.model} for c in chain]
-    rule = resolution.rule
-    return {
-        "matched_rule": None if rule is None else
-        {"id": rule.id, "name": rule.name, "scope": rule.scope, "priority": rule.priority},
-        "route": resolution.route,
-        "candidates": candidates,
-        "primary": candidates[0] if candidates else None,
-        "fallbacks": candidates[1:],
-        "skipped": [{"target": target, "reason": reason} for target, reason in resolution.skipped],
-    }
-
-
-def both_slashes(route: str, view: Any, name: str) -> list[URLPattern]:
-    """`route` and `route/` serve the same view; only the first is in the schema."""
-    return [path(route, view.as_view(), name=name), path(route + "/", view.as_view(schema=None))]
+        result = rule_simulate(
+            body=data["request"], headers=data["headers"],
+            virtual_key=data.get("virtual_key"), virtual_key_id=data.get("virtual_key_id"),
+        )
+        return Response(result)
 
 
 # `simulate` comes before `<rule_id>` so it is never taken for an id.

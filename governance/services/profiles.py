@@ -54,9 +54,9 @@ def profile_delete(*, profile: RoutingProfile) -> None:
 def profiles_import(*, profiles: Sequence[dict[str, Any]]) -> list[RoutingProfile]:
     """Replace the whole set in one transaction: a failure leaves the previous set untouched."""
     rows = [RoutingProfile(id=p["id"], **{f: p[f] for f in WRITABLE}) for p in profiles]
-    with _unique_fields(), transaction.atomic():
+    with _unique_fields(), transaction.atomic(), config_version.batch():
         RoutingProfile.objects.all().delete()
         created = RoutingProfile.objects.bulk_create(rows)
-        # bulk_create sends no post_save signal, so the version is bumped here.
-        transaction.on_commit(config_version.bump)
+        # bulk_create sends no post_save signal, so the batch is told here.
+        config_version.bump_on_commit()
     return created

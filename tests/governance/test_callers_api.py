@@ -6,28 +6,16 @@ from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from governance.keys import hash_key
 from governance.models import Customer, Team, VirtualKey
+from tests.governance.conftest import staff_client
 
 pytestmark = pytest.mark.django_db
 
 BASE = "/api/governance"
 HI = [{"role": "user", "content": "hi"}]
-
-
-def staff_api() -> APIClient:
-    user = get_user_model().objects.create_user("ops", is_staff=True)
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
-@pytest.fixture
-def api() -> APIClient:
-    return staff_api()
 
 
 def created(api: APIClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -234,7 +222,7 @@ def test_delete_answers_with_a_message_and_removes_the_key(api):
 @pytest.mark.django_db(transaction=True)
 async def test_after_rotation_the_data_plane_refuses_the_old_secret(gateway, settings):
     settings.VIRTUAL_KEYS_REQUIRED = True
-    api = await sync_to_async(staff_api)()
+    api = await sync_to_async(staff_client)()
     body = {"model": "dummy", "messages": HI}
 
     def chat(secret: str) -> Any:

@@ -210,3 +210,69 @@ def test_profile_id_is_chosen_on_add_and_read_only_after(admin_client):
     assert 'name="id"' in admin_client.get(url("routingprofile", "add")).content.decode()
     change = admin_client.get(url("routingprofile", "change", profile.pk)).content.decode()
     assert 'name="id"' not in change
+
+
+def profile_form(**fields: str) -> dict[str, str]:
+    targets = ('[{"provider": "openai", "model": "gpt-4o-mini", "virtual_model": "light"}, '
+               '{"provider": "openai", "model": "gpt-4o", "virtual_model": "heavy"}]')
+    data = {"id": "light", "name": "Light", "description": "", "virtual_provider": "light",
+            "strategy": "ordered_failover", "enabled": "on", "targets": targets}
+    return {**data, **fields}
+
+
+def test_valid_profile_is_saved_with_the_apis_defaults(admin_client):
+    response = admin_client.post(url("routingprofile", "add"), profile_form())
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    first = RoutingProfile.objects.get().targets[0]
+    assert (first["priority"], first["weight"], first["enabled"]) == (0, 1.0, True)
+
+
+def test_profile_with_aliases_repeated_in_another_case_is_refused_on_targets(admin_client):
+    targets = ('[{"provider": "openai", "model": "a", "virtual_model": "light"}, '
+               '{"provider": "openai", "model": "b", "virtual_model": "LIGHT"}]')
+    response = admin_client.post(url("routingprofile", "add"), profile_form(targets=targets))
+    assert response.status_code == 200
+    assert errors(response, "targets") == [
+        "[1].virtual_model: Alias 'LIGHT' is already used by target 0."]
+    assert "Alias &#x27;LIGHT&#x27; is already used by target 0." in response.content.decode()
+    assert not RoutingProfile.objects.exists()
+
+
+def test_profile_named_after_a_real_provider_is_refused_on_virtual_provider(admin_client):
+    response = admin_client.post(url("routingprofile", "add"), profile_form(virtual_provider="OpenAI"))
+    assert "names a real provider" in " ".join(errors(response, "virtual_provider"))
+    assert not RoutingProfile.objects.exists()
+
+
+def test_rule_whose_weights_do_not_sum_to_1_is_refused_on_targets(admin_client):
+    targets = ('[{"provider": "openai", "model": "gpt-4o", "weight": 0.5}, '
+               '{"provider": "anthropic", "model": "claude", "weight": 0.4}]')
+    response = admin_client.post(url("routingrule", "add"), rule_form(targets=targets))
+    assert response.status_code == 200
+    assert errors(response, "targets") == ["Target weights must sum to 1; they sum to 0.9."]
+    assert "Target weights must sum to 1; they sum to 0.9." in response.content.decode()
+    assert not RoutingRule.objects.exists()
+
+
+def test_rule_scoped_to_a_missing_team_is_refused_on_scope_id(admin_client):
+    response = admin_client.post(url("routingrule", "add"), rule_form(scope="team", scope_id="nope"))
+    assert errors(response, "scope_id") == ["Team 'nope' not found."]
+    assert not RoutingRule.objects.exists()
+
+
+def test_rule_target_naming_no_provider_is_refused_naming_its_index(admin_client):
+    targets = '[{"provider": "nowhere", "weight": 1}]'
+    response = admin_client.post(url("routingrule", "add"), rule_form(targets=targets))
+    assert "[0].provider: Unknown provider 'nowhere'" in " ".join(errors(response, "targets"))
+    assert not RoutingRule.objects.exists()
+
+
+def test_profile_change_keeps_its_id_and_is_validated_against_the_others(admin_client):
+    admin_client.post(url("routingprofile", "add"), profile_form())
+    admin_client.post(url("routingprofile", "add"), profile_form(id="heavy", name="Heavy",
+                                                                 virtual_provider="heavy"))
+    change = url("routingprofile", "change", "light")
+    taken = admin_client.post(change, profile_form(name="HEAVY"))
+    assert "already exists" in " ".join(errors(taken, "name"))
+    assert admin_client.post(change, profile_form(name="Lighter")).status_code == 302
+    assert RoutingProfile.objects.get(pk="light").name == "Lighter"

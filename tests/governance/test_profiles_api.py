@@ -6,13 +6,13 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from django.db import IntegrityError
 from rest_framework.test import APIClient
 
 from governance.config_version import read_version
 from governance.models import RoutingProfile
 from providers.models import Provider
+from tests.governance.conftest import staff_client
 
 pytestmark = pytest.mark.django_db
 
@@ -33,13 +33,6 @@ def profile(**fields: Any) -> dict[str, Any]:
 
 def stored() -> list[dict[str, Any]]:
     return list(RoutingProfile.objects.order_by("id").values())
-
-
-@pytest.fixture
-def api() -> APIClient:
-    client = APIClient()
-    client.force_authenticate(User.objects.create_user("admin", is_staff=True))
-    return client
 
 
 @pytest.fixture
@@ -220,8 +213,7 @@ def test_anonymous_caller_is_401(existing) -> None:  # type: ignore[no-untyped-d
 
 
 def test_non_staff_user_is_403(existing) -> None:  # type: ignore[no-untyped-def]
-    client = APIClient()
-    client.force_authenticate(User.objects.create_user("someone"))
+    client = staff_client(staff=False)
     assert client.get(URL).status_code == 403
     assert client.post(f"{URL}/import", {"routing_profiles": []}, format="json").status_code == 403
     assert RoutingProfile.objects.count() == 1
@@ -402,8 +394,7 @@ HI = [{"role": "user", "content": "hi"}]
 def light_profile(fake_openai, fake_openai_backup, **fields: Any) -> None:  # type: ignore[no-untyped-def]
     Provider.objects.create(name="first", type="openai", base_url=fake_openai.url, api_key="sk-1")
     Provider.objects.create(name="second", type="openai", base_url=fake_openai_backup.url, api_key="sk-2")
-    client = APIClient()
-    client.force_authenticate(User.objects.create_user("admin", is_staff=True))
+    client = staff_client()
     # A named alias belongs to one target; the second serves any alias of the profile.
     targets = [target("first", model="gpt-4o", virtual_model="light", priority=1, weight=0.8),
                target("second", model="gpt-4o", priority=2, weight=0.2)]

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from governance.keys import generate_key
 from governance.models import Customer, RoutingProfile, RoutingRule, Team, VirtualKey
 from providers.models import Provider
+from tests.governance.conftest import staff_client
 
 URL = "/api/governance/routing-rules"
 HI = [{"role": "user", "content": "hi"}]
@@ -31,18 +31,6 @@ def rule_body(**overrides: Any) -> dict[str, Any]:
         "priority": 10,
     }
     return {**body, **overrides}
-
-
-def staff_client(*, staff: bool = True) -> APIClient:
-    user = get_user_model().objects.create_user(f"user-{staff}", password="pw", is_staff=staff)
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
-@pytest.fixture
-def api() -> APIClient:
-    return staff_client()
 
 
 def create(api: APIClient, **overrides: Any) -> dict[str, Any]:

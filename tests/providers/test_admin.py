@@ -152,3 +152,16 @@ def test_enable_action_enables_selected_models(admin_client, model):
     admin_client.post(url, {"action": "enable_models", "_selected_action": [model.pk]})
     model.refresh_from_db()
     assert model.enabled is True
+
+
+def test_a_provider_cannot_take_a_routing_profiles_virtual_provider_name(admin_client):
+    from governance.models import RoutingProfile
+
+    RoutingProfile.objects.create(id="light", name="Light", virtual_provider="Light")
+    data = {"name": "light", "type": "openai", "kind": "api", "base_url": "", "api_key": "",
+            "active": "on", "_save": "Save"}
+    response = admin_client.post(reverse("admin:providers_provider_add"), data)
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["name"]
+    assert "virtual provider of routing profile 'Light'" in " ".join(errors)
+    assert not Provider.objects.exists()
