@@ -6,6 +6,7 @@ request (measured, see docs/architecture.md); the data plane skips all of it.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import os
@@ -32,9 +33,13 @@ async def http(scope: Scope, receive: Receive, send: Send) -> None:
 
 async def lifespan(scope: Scope, receive: Receive, send: Send) -> None:
     """Warm the snapshot at startup; close pooled upstream connections at shutdown."""
+    from django.conf import settings
+
+    from agents.tasks import expire_agents_periodically
     from gateway.dataplane.state import snapshots
     from providers.client import aclose_pool
 
+    sweeper: asyncio.Task[None] | None = None
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
@@ -46,11 +51,13 @@ async def lifespan(scope: Scope, receive: Receive, send: Send) -> None:
             # the collector's full passes (28-46 ms each under load, bench/README.md).
             gc.collect()
             gc.freeze()
+            if settings.CELERY_TASK_ALWAYS_EAGER:  # no broker, so no beat: expire agents here
+                sweeper = asyncio.ensure_future(expire_agents_periodically())
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            if sweeper is not None:
+                sweeper.cancel()
             await aclose_pool()
-            from django.conf import settings
-
             if settings.REDIS_URL:
                 from gateway.redis import aclose
 

@@ -177,7 +177,7 @@ AGENT_ALLOWED_NETWORKS = env.list("AGENT_ALLOWED_NETWORKS", default=[
     "127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7",
 ])
 # How often the expiry sweep runs (Celery beat, or the gateway's own loop without a broker).
-AGENT_EXPIRY_SECONDS = max(5.0, AGENT_HEARTBEAT_TIMEOUT / 2)
+AGENT_EXPIRY_SECONDS = env.float("AGENT_EXPIRY_SECONDS", default=max(5.0, AGENT_HEARTBEAT_TIMEOUT / 2))
 # Seconds between OpenAI model-list refreshes; 0 disables (skipped without EXTERNAL_OPENAI_KEY).
 OPENAI_REFRESH_SECONDS = env.float("OPENAI_REFRESH_SECONDS", default=3600.0)
 CELERY_BEAT_SCHEDULE = {
