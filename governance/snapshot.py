@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
+from typing import Any, Mapping
 
 from governance.cel import Caller, CelError, RuleIndex, compile_expression
 from providers.catalog import PROVIDER_TYPES, ProviderType, api_root
@@ -97,6 +97,10 @@ class Snapshot:
     rules: Mapping[RuleScopeKey, RuleIndex[Rule]] = field(default_factory=dict)  # (scope, scope_id) → rules
     keys: Mapping[str, Caller] = field(default_factory=dict)  # sha256 of an active key → caller
     revoked_keys: frozenset[str] = frozenset()  # sha256 of inactive keys
+    # Routes (`route/<name>`), compiled by governance/snapshot_routes.py.
+    routes: Mapping[str, Any] = field(default_factory=dict)
+    # Configured routing preferences (intent routing), compiled by governance/snapshot_preferences.py.
+    preferences: Any = None
 
     def provider(self, name: str) -> ProviderEntry | None:
         return self.providers.get(name.lower())
@@ -153,13 +157,20 @@ def compile_snapshot(version: int) -> Snapshot:
             created=int(row.created_at.timestamp()),
             fallbacks=tuple(str(name) for name in row.fallbacks or ()),
         )
+    from governance.snapshot_preferences import compile_preferences
+    from governance.snapshot_routes import compile_routes
+
+    active, revoked = _keys()
     return Snapshot(
         version,
         MappingProxyType(providers),
         MappingProxyType(models),
         MappingProxyType(_profiles()),
         MappingProxyType(_rules()),
-        *_keys(),
+        active,
+        revoked,
+        MappingProxyType(compile_routes()),
+        compile_preferences(),
     )
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from gateway.dataplane.errors import ModelNotFound, ModelUnavailable
 from gateway.dataplane.health import health
+from gateway.dataplane.routes import route_resolution
 from gateway.dataplane.validation import ChatRequest
 from governance.cel import Caller, RequestFacts
 from governance.snapshot import ModelEntry, Profile, ProviderEntry, Rule, Snapshot
@@ -35,6 +36,14 @@ class Candidate:
     def label(self) -> str:
         """Bounded metric label: the registry name, never raw client input."""
         return self.entry.name if self.entry else "unregistered"
+
+
+@dataclass(frozen=True, slots=True)
+class IntentChoice:
+    """What intent routing decided before resolution: the matched route and its ranked models."""
+
+    route: str
+    models: tuple[str, ...]
 
 
 @dataclass(slots=True)
@@ -193,20 +202,42 @@ def _rule_step(
     return None
 
 
+def _intent_step(snapshot: Snapshot, intent: IntentChoice) -> Resolution | None:
+    """The matched intent route's models, in ranked order, each resolved like a model name."""
+    resolution = Resolution(route="intent")
+    for model in intent.models:
+        found, _ = _lookup(snapshot, model)
+        if not found:
+            resolution.skipped.append((model, "not routable"))
+        resolution.candidates += [c for c in found if c not in resolution.candidates]
+    return resolution if resolution.candidates else None
+
+
 def resolve(
     snapshot: Snapshot,
     request: ChatRequest,
     caller: Caller = ANONYMOUS,
     headers: Mapping[str, str] | None = None,
     rng: Random = random.random,
+    intent: IntentChoice | None = None,
 ) -> Resolution:
-    """Rules, then a profile alias, then the registry and heuristics; `dummy` → placeholder."""
+    """Rules, intent, a route, a profile alias, then the registry and heuristics; `dummy` → placeholder.
+
+    `intent` is the intent classifier's choice, made (asynchronously) by the caller.
+    """
     name = request.model
+    headers = headers or {}
     if name == PLACEHOLDER_MODEL:
         return Resolution(route="placeholder", placeholder=True)
-    if snapshot.rules and (ruled := _rule_step(snapshot, request, caller, headers or {}, rng)):
+    if snapshot.rules and (ruled := _rule_step(snapshot, request, caller, headers, rng)):
         return ruled
+    if intent is not None and (chosen := _intent_step(snapshot, intent)):
+        return chosen
     prefix, slash, rest = name.partition("/")
+    if slash and prefix.lower() == "route" and (
+        routed := route_resolution(snapshot, request, rest, headers)
+    ):
+        return routed
     if slash and (profile := snapshot.profiles.get(prefix.lower())) is not None:
         resolution = Resolution(route="profile", profile=profile)
         resolution.candidates = profile_chain(

@@ -1,4 +1,4 @@
-"""Control-plane tables: callers (teams, customers, virtual keys), routing profiles and rules."""
+"""Control-plane tables: config version, callers (teams, customers, virtual keys), routing profiles and rules."""
 
 from __future__ import annotations
 

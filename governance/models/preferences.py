@@ -1,0 +1,3 @@
+"""Control-plane tables: preferences (placeholder until that work lands)."""
+
+__all__: list[str] = []
