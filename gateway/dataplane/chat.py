@@ -73,7 +73,7 @@ async def chat_completions(request: Request, send: Send) -> None:
         stream = chat.stream
         snapshot = await snapshots.get()
         caller = identify(snapshot, request.headers)
-        resolution = resolve(snapshot, chat, caller, request.headers)
+        resolution = await resolve(snapshot, chat, caller, request.headers)
         if resolution.placeholder:
             provider, model = "placeholder", chat.model
             headers = _headers(request, provider, model, resolution.route)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from gateway.dataplane.errors import ModelNotFound, ModelUnavailable
 from gateway.dataplane.health import health
+from gateway.dataplane.intent.routing import intent_choice
 from gateway.dataplane.routes import route_resolution
 from gateway.dataplane.validation import ChatRequest
 from governance.cel import Caller, RequestFacts
@@ -213,17 +214,16 @@ def _intent_step(snapshot: Snapshot, intent: IntentChoice) -> Resolution | None:
     return resolution if resolution.candidates else None
 
 
-def resolve(
+async def resolve(
     snapshot: Snapshot,
     request: ChatRequest,
     caller: Caller = ANONYMOUS,
     headers: Mapping[str, str] | None = None,
     rng: Random = random.random,
-    intent: IntentChoice | None = None,
 ) -> Resolution:
     """Rules, intent, a route, a profile alias, then the registry and heuristics; `dummy` → placeholder.
 
-    `intent` is the intent classifier's choice, made (asynchronously) by the caller.
+    Async because some steps wait on I/O (the intent classifier, shared round-robin counters).
     """
     name = request.model
     headers = headers or {}
@@ -231,11 +231,12 @@ def resolve(
         return Resolution(route="placeholder", placeholder=True)
     if snapshot.rules and (ruled := _rule_step(snapshot, request, caller, headers, rng)):
         return ruled
+    intent = await intent_choice(snapshot, request, headers)
     if intent is not None and (chosen := _intent_step(snapshot, intent)):
         return chosen
     prefix, slash, rest = name.partition("/")
     if slash and prefix.lower() == "route" and (
-        routed := route_resolution(snapshot, request, rest, headers)
+        routed := await route_resolution(snapshot, request, rest, headers)
     ):
         return routed
     if slash and (profile := snapshot.profiles.get(prefix.lower())) is not None:

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from governance.snapshot import Snapshot
 
 
-def route_resolution(
+async def route_resolution(
     snapshot: Snapshot, request: ChatRequest, name: str, headers: Mapping[str, str]
 ) -> Resolution | None:
     """The candidate chain of route `name`, or None when no such route exists."""

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from asgiref.sync import async_to_sync
 from django.db.models import QuerySet
 from rest_framework.exceptions import ValidationError
 
-from gateway.dataplane.errors import InvalidRequest, ModelNotFound
+from gateway.dataplane.errors import InvalidRequest, ModelNotFound, ModelUnavailable
 from gateway.dataplane.resolver import ANONYMOUS, Resolution, order, resolve
 from gateway.dataplane.validation import ChatRequest, parse_chat_request
 from governance.cel import Caller
@@ -44,8 +45,8 @@ def rule_simulate(
     caller = _simulated_caller(snapshot, virtual_key, virtual_key_id)
     lowered = {name.lower(): value for name, value in headers.items()}
     try:
-        resolution = resolve(snapshot, chat, caller, lowered)
-    except ModelNotFound as exc:
+        resolution = async_to_sync(resolve)(snapshot, chat, caller, lowered)
+    except (ModelNotFound, ModelUnavailable) as exc:
         return {**_outcome(Resolution(), chat), "error": exc.message}
     return _outcome(resolution, chat)
 
