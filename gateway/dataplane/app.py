@@ -37,21 +37,21 @@ class MethodNotAllowed(GatewayError):
     code = "method_not_allowed"
 
 
-_models_cache: tuple[int, bytes] = (-1, b"")
+_models_cache: tuple[object, bytes] = (None, b"")
 
 
 async def list_models(request: Request, send: Send) -> None:
-    """GET /v1/models in OpenAI's list shape, serialised once per snapshot version."""
+    """GET /v1/models in OpenAI's list shape, serialised once per snapshot."""
     global _models_cache
     snapshot = await snapshots.get()
-    if _models_cache[0] != snapshot.version:
+    if _models_cache[0] is not snapshot:
         data = [
             {"id": m.name, "object": "model", "created": m.created, "owned_by": m.provider}
             for m in snapshot.models.values()
             if (p := snapshot.provider(m.provider)) is not None and p.active
         ]
         data.append({"id": "dummy", "object": "model", "created": 0, "owned_by": "switchyard"})
-        _models_cache = (snapshot.version, orjson.dumps({"object": "list", "data": data}))
+        _models_cache = (snapshot, orjson.dumps({"object": "list", "data": data}))
     await send_body(send, 200, _models_cache[1], [(b"x-request-id", request.request_id.encode())])
 
 
