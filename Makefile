@@ -12,7 +12,7 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e ".[test,agent]"
+	$(BIN)/pip install -q -e .
 	touch $@
 
 install: $(VENV)/.installed
