@@ -77,6 +77,7 @@ def _close_data_plane_connections(django_db_setup):  # type: ignore[no-untyped-d
 @pytest.fixture(autouse=True)
 def _fresh_dataplane_state(settings) -> Iterator[None]:  # type: ignore[no-untyped-def]
     """Every test starts with closed circuits, a stale snapshot and short upstream timeouts."""
+    from gateway.dataplane import ratelimit
     from gateway.dataplane.health import health
     from gateway.dataplane.state import snapshots
 
@@ -86,6 +87,7 @@ def _fresh_dataplane_state(settings) -> Iterator[None]:  # type: ignore[no-untyp
     settings.EXTERNAL_ANTHROPIC_KEY = ""
     settings.EXTERNAL_GOOGLE_KEY = ""
     health.reset()
+    ratelimit.reset()
     snapshots.invalidate()
     yield
     health.reset()

@@ -9,11 +9,12 @@ from typing import Any
 import orjson
 from django.conf import settings
 
-from gateway.dataplane import executor, placeholder
+from gateway.dataplane import executor, placeholder, ratelimit
 from gateway.dataplane.errors import GatewayError, InvalidApiKey
 from gateway.dataplane.http import Headers, Request, Send, send_body, send_error, send_stream
 from gateway.dataplane.metrics import FAILOVERS, LATENCY, REQUESTS, TOKENS
-from gateway.dataplane.resolver import ANONYMOUS, Candidate, order, resolve
+from gateway.dataplane.intent.decision import affinity_header, decide, pin
+from gateway.dataplane.resolver import ANONYMOUS, Candidate
 from gateway.dataplane.state import snapshots
 from gateway.dataplane.validation import parse_chat_request
 from governance.cel import Caller
@@ -73,7 +74,9 @@ async def chat_completions(request: Request, send: Send) -> None:
         stream = chat.stream
         snapshot = await snapshots.get()
         caller = identify(snapshot, request.headers)
-        resolution = await resolve(snapshot, chat, caller, request.headers)
+        await ratelimit.check(caller.key_id)
+        decision = await decide(snapshot, chat, caller, request.headers)  # affinity, then resolve
+        resolution = decision.resolution
         if resolution.placeholder:
             provider, model = "placeholder", chat.model
             headers = _headers(request, provider, model, resolution.route)
@@ -83,7 +86,7 @@ async def chat_completions(request: Request, send: Send) -> None:
             else:
                 await send_body(send, 200, orjson.dumps(placeholder.completion(chat.model)), headers)
             return
-        candidates = order(resolution.candidates)
+        candidates = decision.candidates
         if stream:
             result = await executor.open_stream(chat, candidates)
         else:
@@ -92,7 +95,8 @@ async def chat_completions(request: Request, send: Send) -> None:
         provider, model = used.provider.name, used.model
         if len(result.attempts) > 1:
             FAILOVERS.inc()
-        headers = _headers(request, provider, model, resolution.route)
+        await pin(decision, snapshot, used)  # a fresh decision is pinned once an upstream answered
+        headers = _headers(request, provider, model, resolution.route) + affinity_header(decision)
         if isinstance(result, executor.Stream):
             if not await send_stream(send, request.receive, result.chunks, headers):
                 status = 499
