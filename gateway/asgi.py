@@ -36,6 +36,7 @@ async def lifespan(scope: Scope, receive: Receive, send: Send) -> None:
     from django.conf import settings
 
     from agents.tasks import expire_agents_periodically
+    from gateway.dataplane.intent.startup import load_routing_config, warm
     from gateway.dataplane.state import snapshots
     from providers.client import aclose_pool
 
@@ -43,8 +44,11 @@ async def lifespan(scope: Scope, receive: Receive, send: Send) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
+            if problem := await load_routing_config():
+                await send({"type": "lifespan.startup.failed", "message": problem})
+                return
             try:
-                await snapshots.get()
+                await warm(await snapshots.get())
             except Exception:  # e.g. migrations not run yet: requests will say so
                 log.exception("could not load the config snapshot at startup")
             # Everything imported so far lives for the whole process: keep it out of

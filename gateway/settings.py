@@ -250,6 +250,23 @@ ROUTER_COST_THRESHOLD = env.float(
     "ROUTER_COST_THRESHOLD", default=float(_ROUTER.get("ROUTER_COST_THRESHOLD", 1000))
 )
 
+# --- Intent routing (routing preferences; docs/intent-routing.md) ---------------
+# The spec's YAML (version, model_providers, routing_preferences, routing), loaded into the
+# database at startup when it differs from the last file loaded; empty: edit in admin/API.
+ROUTING_CONFIG_FILE = env("ROUTING_CONFIG_FILE", default="")
+# auto (embedding when the `intent` extra is installed, else lexical) | lexical | embedding | llm
+INTENT_CLASSIFIER = env("INTENT_CLASSIFIER", default="auto")
+# Minimum score for a match; unset: the classifier's own tuned default.
+INTENT_THRESHOLD = env.float("INTENT_THRESHOLD", default=None)
+# The `llm` classifier's router model (empty: the config's default model) and its time limit.
+INTENT_LLM_MODEL = env("INTENT_LLM_MODEL", default="")
+INTENT_LLM_TIMEOUT = env.float("INTENT_LLM_TIMEOUT", default=2.0)
+# Weight of the newest sample in each model's latency moving average.
+ROUTER_LATENCY_ALPHA = env.float("ROUTER_LATENCY_ALPHA", default=0.2)
+# Completion tokens assumed for cost estimates when a request sets no max_tokens.
+ROUTER_DEFAULT_OUTPUT_TOKENS = env.int("ROUTER_DEFAULT_OUTPUT_TOKENS", default=256)
+# --- end Intent routing --------------------------------------------------------------
+
 # --- Static files, i18n --------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -16,6 +16,7 @@ from prometheus_client import (
 )
 
 from gateway.dataplane.chat import chat_completions
+from gateway.dataplane.decision import routing_decision
 from gateway.dataplane.errors import GatewayError
 from gateway.dataplane.http import ClientGone, Receive, Request, Scope, Send, send_body, send_error
 from gateway.dataplane.state import snapshots
@@ -78,6 +79,7 @@ async def healthz(request: Request, send: Send) -> None:
 ROUTES: dict[str, tuple[str, Handler]] = {
     "/v1/chat/completions": ("POST", chat_completions),
     "/v1/models": ("GET", list_models),
+    "/routing/v1/chat/completions": ("POST", routing_decision),
     "/metrics": ("GET", metrics),
     "/healthz": ("GET", healthz),
 }

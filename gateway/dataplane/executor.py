@@ -17,6 +17,7 @@ from gateway.dataplane.errors import (
     UpstreamUnavailable,
 )
 from gateway.dataplane.health import health
+from gateway.dataplane.intent.ranking import attempt_finished, attempt_started
 from gateway.dataplane.metrics import ATTEMPTS
 from gateway.dataplane.resolver import Candidate
 from gateway.dataplane.validation import ChatRequest
@@ -105,6 +106,7 @@ def _target(candidate: Candidate) -> Target:
 def _record(attempts: list[Attempt], candidate: Candidate, outcome: str, upstream: bool) -> None:
     attempts.append(Attempt(candidate.provider.name, candidate.model, outcome))
     ATTEMPTS.labels(candidate.provider.name, outcome).inc()
+    attempt_finished(candidate, outcome)  # latency of a successful attempt, for intent ranking
     if upstream:
         if outcome == "ok":
             health.success(candidate.provider.name)
@@ -146,6 +148,7 @@ class _Failures:
 
 
 async def _send(candidate: Candidate, request: ChatRequest, *, stream: bool) -> httpx.Response:
+    attempt_started()
     adapter = adapter_for(candidate.provider.wire)
     upstream = adapter.chat_request(_target(candidate), request.body, stream=stream)
     upstream.headers.update(request.upstream_headers)
