@@ -209,3 +209,5 @@ class RoutingRuleAdmin(admin.ModelAdmin):
     search_fields = ["id", "name", "description", "cel_expression", "scope_id"]
     readonly_fields = ["id", "created_at", "updated_at"]
     ordering = ["priority", "created_at"]
+
+from governance import admin_preferences  # noqa: E402,F401 - routing preferences and their config
