@@ -55,6 +55,7 @@ class Resolution:
     rule: Rule | None = None
     profile: Profile | None = None
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (provider/model, why), for simulate
+    intent_route: str | None = None  # the routing-preference route intent routing matched
 
 
 def _registry(snapshot: Snapshot, entry: ModelEntry) -> Candidate | None:
@@ -72,7 +73,7 @@ def _on_provider(snapshot: Snapshot, provider: ProviderEntry, model: str) -> Can
     return Candidate(provider, model)
 
 
-def _lookup(snapshot: Snapshot, name: str) -> tuple[list[Candidate], str]:
+def lookup(snapshot: Snapshot, name: str) -> tuple[list[Candidate], str]:
     """One model name → its candidate and the step that found it (registry, provider, heuristic).
 
     A registry model whose provider is inactive (switched off, or an expired agent) has
@@ -99,7 +100,7 @@ def provider_of(snapshot: Snapshot, name: str) -> str:
     prefix, slash, _ = name.partition("/")
     if slash and prefix.lower() in snapshot.profiles:
         return prefix
-    chain, _ = _lookup(snapshot, name)
+    chain, _ = lookup(snapshot, name)
     return chain[0].provider.name if chain else ""
 
 
@@ -203,11 +204,11 @@ def _rule_step(
     return None
 
 
-def _intent_step(snapshot: Snapshot, intent: IntentChoice) -> Resolution | None:
+def intent_resolution(snapshot: Snapshot, intent: IntentChoice) -> Resolution | None:
     """The matched intent route's models, in ranked order, each resolved like a model name."""
-    resolution = Resolution(route="intent")
+    resolution = Resolution(route="intent", intent_route=intent.route or None)
     for model in intent.models:
-        found, _ = _lookup(snapshot, model)
+        found, _ = lookup(snapshot, model)
         if not found:
             resolution.skipped.append((model, "not routable"))
         resolution.candidates += [c for c in found if c not in resolution.candidates]
@@ -232,7 +233,7 @@ async def resolve(
     if snapshot.rules and (ruled := _rule_step(snapshot, request, caller, headers, rng)):
         return ruled
     intent = await intent_choice(snapshot, request, headers)
-    if intent is not None and (chosen := _intent_step(snapshot, intent)):
+    if intent is not None and (chosen := intent_resolution(snapshot, intent)):
         return chosen
     prefix, slash, rest = name.partition("/")
     if slash and prefix.lower() == "route" and (
@@ -249,10 +250,10 @@ async def resolve(
                 f"Routing profile '{profile.name}' has no eligible target for '{name}'", param="model"
             )
         return resolution
-    chain, route = _lookup(snapshot, name)
+    chain, route = lookup(snapshot, name)
     entry = snapshot.model(name)
     for fallback in entry.fallbacks if entry else ():
-        for candidate in _lookup(snapshot, fallback)[0]:
+        for candidate in lookup(snapshot, fallback)[0]:
             if candidate not in chain:
                 chain.append(candidate)
     if chain:

@@ -6,13 +6,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from gateway.dataplane.intent.affinity import Pin, affinity_id, pins
-from gateway.dataplane.intent.routing import MATCHED_ROUTE, preferences_of, request_routes
+from gateway.dataplane.intent.routing import preferences_of, request_routes
 from gateway.dataplane.resolver import (
     ANONYMOUS,
     Candidate,
     IntentChoice,
     Resolution,
-    _intent_step,
+    intent_resolution,
     order,
     resolve,
 )
@@ -51,12 +51,11 @@ async def decide(
     if session:
         pin = await pins().get(session, preferences.session_ttl_seconds, preferences.session_max_entries)
         # A pin whose models are no longer routable (provider switched off) is routed afresh.
-        if pin is not None and (pinned := _intent_step(snapshot, IntentChoice(pin.route or "", pin.models))):
+        if pin is not None and (pinned := intent_resolution(snapshot, IntentChoice(pin.route or "", pin.models))):
             pinned.route = "affinity"
             return Decision(pinned, order(pinned.candidates), pin.route, session, pinned=True)
     resolution = await resolve(snapshot, request, caller, headers)
-    route = request.extras.get(MATCHED_ROUTE) if resolution.route == "intent" else None
-    return Decision(resolution, order(resolution.candidates), route, session)
+    return Decision(resolution, order(resolution.candidates), resolution.intent_route, session)
 
 
 async def pin(decision: Decision, snapshot: Snapshot, served: Candidate | None = None) -> None:

@@ -93,9 +93,9 @@ def estimate_tokens(request: ChatRequest) -> tuple[int, int]:
 
 
 def _option(snapshot: Snapshot, name: str, tokens: tuple[int, int]) -> Option:
-    from gateway.dataplane.resolver import _lookup
+    from gateway.dataplane.resolver import lookup
 
-    found, _ = _lookup(snapshot, name)
+    found, _ = lookup(snapshot, name)
     if not found:
         return Option(name, "", None, None, False)
     candidate = found[0]

@@ -26,7 +26,6 @@ log = logging.getLogger(__name__)
 
 # ChatRequest.extras keys this module writes: the checked request preferences, the matched route.
 REQUEST_ROUTES = "_routing_routes"
-MATCHED_ROUTE = "_intent_route"
 INLINE_LIMIT = 0.001  # classifications slower than 1 ms (moving average) leave the event loop
 
 
@@ -129,13 +128,13 @@ def classifier_routes(routes: Sequence[PreferenceRoute]) -> tuple[Route, ...]:
 async def llm_complete(messages: list[dict[str, Any]]) -> str:
     """The `llm` classifier's call: INTENT_LLM_MODEL (else the config's default model) via the executor."""
     from gateway.dataplane import executor
-    from gateway.dataplane.resolver import _lookup
+    from gateway.dataplane.resolver import lookup
     from gateway.dataplane.state import snapshots
     from gateway.dataplane.validation import ChatRequest
 
     snapshot = await snapshots.get()
     name = settings.INTENT_LLM_MODEL or preferences_of(snapshot).default_model
-    candidates, _ = _lookup(snapshot, name) if name else ([], "")
+    candidates, _ = lookup(snapshot, name) if name else ([], "")
     if not candidates:
         raise RuntimeError(f"INTENT_LLM_MODEL '{name}' is not routable")
     body = {"model": name, "messages": messages, "temperature": 0, "max_tokens": 32}
@@ -161,5 +160,4 @@ async def intent_choice(
     route = next((r for r in routes if r.name == match.route), None)
     if route is None:
         return None
-    request.extras[MATCHED_ROUTE] = route.name
     return IntentChoice(route.name, rank(snapshot, route.models, route.prefer, request))
