@@ -94,3 +94,15 @@ def test_factory_knows_its_kinds() -> None:
 def test_heldout_accuracy_floor(main_routes: Any, prompts: Any) -> None:
     rows = [row for row in prompts if row["split"] == "heldout"]
     assert evaluate(LexicalClassifier(), main_routes, rows)["accuracy"] >= HELDOUT_FLOOR
+
+
+def test_a_single_route_matches_its_topic_and_nothing_else() -> None:
+    from gateway.dataplane.intent.base import Route
+    from gateway.dataplane.intent.lexical import LexicalClassifier
+
+    classifier = LexicalClassifier()
+    prepared = classifier.prepare((Route("code generation", "writing new code, functions and scripts"),))
+    code = classifier.classify(prepared, [{"role": "user", "content": "write a python function that parses csv files"}])
+    other = classifier.classify(prepared, [{"role": "user", "content": "what a lovely sunny day for a walk"}])
+    assert code.route == "code generation"
+    assert other.route is None

@@ -12,6 +12,7 @@ from .conversation import CODE_MARKER, ERROR_MARKER, conversation_query
 from .text import GLOSS_WORDS, deletes, raw_words, terms
 
 CONTEXT_WEIGHT = 0.3  # earlier user turns count, but far less than the latest one
+MIN_DOCS = 4  # IDF as if there were at least this many routes (see _build)
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,11 @@ class LexicalClassifier(LocalClassifier):
         tf = tuple(Counter(terms(doc)) for doc in docs)
         df = Counter(term for counts in tf for term in counts)
         n = len(docs)
-        idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+        # With one to three routes every term is "common", so plain BM25 weights sink under
+        # the threshold and nothing ever matches: score as if there were at least MIN_DOCS
+        # routes (the rest empty). Larger sets, where the threshold was tuned, are unchanged.
+        n_idf = max(n, MIN_DOCS)
+        idf = {t: math.log(1 + (n_idf - f + 0.5) / (f + 0.5)) for t, f in df.items()}
         lengths = tuple(sum(c.values()) for c in tf)
         index = _Index(tf, lengths, sum(lengths) / n, idf, vocabulary, neighbours)
         return Prepared(routes, index)
