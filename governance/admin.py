@@ -15,6 +15,7 @@ from rest_framework.settings import api_settings
 from governance import config_version
 from governance.api.profile_serializers import ProfileInputSerializer
 from governance.api.rule_serializers import RoutingRuleInputSerializer
+from governance.admin_simulate import ProfileSimulateMixin, RuleTryMixin
 from governance.models import Customer, RoutingProfile, RoutingRule, Team, VirtualKey
 from governance.services.callers import (
     caller_name_conflict,
@@ -176,9 +177,10 @@ class RoutingProfileForm(ApiValidatedForm):
 
 
 @admin.register(RoutingProfile)
-class RoutingProfileAdmin(admin.ModelAdmin):
+class RoutingProfileAdmin(ProfileSimulateMixin, admin.ModelAdmin):
     form = RoutingProfileForm
-    list_display = ["name", "virtual_provider", "strategy", "enabled", "updated_at"]
+    list_display = ["name", "virtual_provider", "strategy", "enabled", "updated_at", "resolver_link"]
+    actions = ["simulate_profile"]
     list_filter = ["strategy", "enabled"]
     search_fields = ["id", "name", "virtual_provider", "description"]
     readonly_fields = ["created_at", "updated_at"]
@@ -202,12 +204,14 @@ class RoutingRuleForm(ApiValidatedForm):
 
 
 @admin.register(RoutingRule)
-class RoutingRuleAdmin(admin.ModelAdmin):
+class RoutingRuleAdmin(RuleTryMixin, admin.ModelAdmin):
     form = RoutingRuleForm
-    list_display = ["name", "scope", "scope_id", "priority", "enabled", "updated_at"]
+    list_display = ["name", "scope", "scope_id", "priority", "enabled", "updated_at", "resolver_link"]
+    actions = ["try_rule"]
     list_filter = ["scope", "enabled"]
     search_fields = ["id", "name", "description", "cel_expression", "scope_id"]
     readonly_fields = ["id", "created_at", "updated_at"]
     ordering = ["priority", "created_at"]
 
 from governance import admin_preferences  # noqa: E402,F401 - routing preferences and their config
+from governance import admin_routes  # noqa: E402,F401 - routes and their provider nodes

@@ -9,6 +9,8 @@ class GovernanceConfig(AppConfig):
 
     def ready(self) -> None:
         from governance import config_version
-        from governance.models import Customer, RoutingProfile, RoutingRule, Team, VirtualKey
+        from governance.models import (
+            Customer, Route, RouteNode, RoutingProfile, RoutingRule, Team, VirtualKey,
+        )
 
-        config_version.watch(Customer, Team, VirtualKey, RoutingProfile, RoutingRule)
+        config_version.watch(Customer, Team, VirtualKey, RoutingProfile, RoutingRule, Route, RouteNode)

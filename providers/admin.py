@@ -1,4 +1,4 @@
-"""Admin for the registry: providers with a write-only key, and models with bulk enable/disable."""
+"""Admin for the registry: providers (health, write-only key), and models with bulk enable/disable."""
 
 from __future__ import annotations
 
@@ -6,10 +6,15 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+
+from gateway.dataplane.health import health
 
 from governance.selectors.providers import provider_name_conflict
+from governance.services.providers import providers_set_active
 from providers.catalog import PROVIDER_TYPES
 from providers.models import Model, Provider
 from providers.services import models_set_enabled
@@ -64,13 +69,60 @@ class ProviderForm(forms.ModelForm):
         return cleaned
 
 
+HEALTH_COLOURS = {"healthy": "#2e7d32", "degraded": "#b26a00", "open": "#ba2121"}
+
+
+def health_badge(provider: Provider) -> str:
+    """The circuit breaker's state in this process (each gateway process keeps its own)."""
+    state = health.state(provider.name)
+    return format_html('<strong style="color: {}">{}</strong>', HEALTH_COLOURS[state], state)
+
+
+class HealthFilter(admin.SimpleListFilter):
+    title = "health (this process)"
+    parameter_name = "health"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(state, state) for state in HEALTH_COLOURS]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Provider]) -> QuerySet[Provider]:
+        if not self.value():
+            return queryset
+        names = [p.name for p in queryset if health.state(p.name) == self.value()]
+        return queryset.filter(name__in=names)
+
+
 @admin.register(Provider)
 class ProviderAdmin(admin.ModelAdmin):
     form = ProviderForm
-    list_display = ["name", "type", "kind", "base_url_display", "active", "key_status"]
-    list_filter = ["type", "kind", "active"]
-    search_fields = ["name", "base_url"]
-    readonly_fields = ["created_at", "updated_at"]
+    list_display = ["name", "type", "kind", "base_url_display", "active", "health_display",
+                    "model_count", "key_status"]
+    list_filter = ["type", "kind", "active", HealthFilter]
+    search_fields = ["name", "base_url", "models__name"]
+    readonly_fields = ["health_display", "created_at", "updated_at"]
+    actions = ["activate_providers", "deactivate_providers"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Provider]:
+        return super().get_queryset(request).annotate(model_total=Count("models", distinct=True))
+
+    @admin.display(description="health")
+    def health_display(self, provider: Provider) -> str:
+        return health_badge(provider)
+
+    @admin.display(description="models", ordering="model_total")
+    def model_count(self, provider: Provider) -> str:
+        url = reverse("admin:providers_model_changelist") + f"?provider__id__exact={provider.pk}"
+        return format_html('<a href="{}">{}</a>', url, getattr(provider, "model_total", 0))
+
+    @admin.action(description="Activate selected providers")
+    def activate_providers(self, request: HttpRequest, queryset: QuerySet[Provider]) -> None:
+        changed = providers_set_active(providers=queryset, active=True)
+        self.message_user(request, f"{changed} provider(s) activated.", messages.SUCCESS)
+
+    @admin.action(description="Deactivate selected providers (routing skips them)")
+    def deactivate_providers(self, request: HttpRequest, queryset: QuerySet[Provider]) -> None:
+        changed = providers_set_active(providers=queryset, active=False)
+        self.message_user(request, f"{changed} provider(s) deactivated.", messages.SUCCESS)
 
     @admin.display(description="base URL")
     def base_url_display(self, provider: Provider) -> str:
@@ -116,15 +168,22 @@ class CapabilityFilter(admin.SimpleListFilter):
 @admin.register(Model)
 class ModelAdmin(admin.ModelAdmin):
     list_display = [
-        "name", "provider", "kind", "enabled", "source", "context_window",
-        "input_price", "output_price",
+        "name", "provider", "upstream_name", "kind", "enabled", "source", "provider_health",
+        "context_window", "input_price", "output_price",
     ]
     list_select_related = ["provider"]
     autocomplete_fields = ["provider"]
-    list_filter = [ProviderTypeFilter, "kind", "enabled", "source", CapabilityFilter]
-    search_fields = ["name", "upstream_name"]
+    list_filter = [
+        ("provider", admin.RelatedOnlyFieldListFilter), ProviderTypeFilter, "kind", "enabled",
+        "source", CapabilityFilter,
+    ]
+    search_fields = ["name", "upstream_name", "provider__name"]
     readonly_fields = ["created_at", "updated_at"]
     actions = ["enable_models", "disable_models"]
+
+    @admin.display(description="provider health")
+    def provider_health(self, model: Model) -> str:
+        return health_badge(model.provider)
 
     @admin.action(description="Enable selected models")
     def enable_models(self, request: HttpRequest, queryset: QuerySet[Model]) -> None:
