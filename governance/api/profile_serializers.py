@@ -100,6 +100,8 @@ class ProfileInputSerializer(serializers.Serializer):
         return value
 
     def validate_virtual_provider(self, value: str) -> str:
+        if value.lower() == "route":
+            raise ValidationError("'route' is reserved: `route/<name>` names a route.")
         if value.lower() in provider_names_real():
             raise ValidationError(f"'{value}' names a real provider; a virtual one must differ.")
         if self._taken(virtual_provider__iexact=value):

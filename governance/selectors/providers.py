@@ -23,7 +23,9 @@ def provider_names_known() -> set[str]:
 
 
 def provider_name_conflict(*, name: str) -> str | None:
-    """Why a Provider cannot be called `name` (a profile's virtual provider), or None."""
+    """Why a Provider cannot be called `name` (reserved, or a profile's virtual provider), or None."""
+    if name.lower() == "route":
+        return "'route' is reserved: `route/<name>` names a route, so no provider may be called that."
     profile = RoutingProfile.objects.filter(virtual_provider__iexact=name).first()
     if profile is None:
         return None

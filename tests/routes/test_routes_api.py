@@ -156,3 +156,11 @@ def test_provider_used_by_a_route_cannot_be_deleted(api, registry) -> None:  # t
     response = api.delete(f"/api/governance/providers/{registry.claude.pk}")
     assert response.status_code == 409 and "route(s) m" in response.json()["detail"]
     assert Provider.objects.filter(pk=registry.claude.pk).exists()
+
+
+def test_route_is_a_reserved_name_for_providers_and_virtual_providers(api) -> None:  # type: ignore[no-untyped-def]
+    provider = api.post("/api/governance/providers", {"name": "route", "type": "openai"}, format="json")
+    profile = api.post("/api/governance/routing-profiles", {
+        "id": "r", "name": "R", "virtual_provider": "Route", "targets": [{"provider": "openai"}]}, format="json")
+    assert provider.status_code == 400 and "name" in provider.json()
+    assert profile.status_code == 400 and "virtual_provider" in profile.json()
