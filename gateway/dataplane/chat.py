@@ -54,8 +54,7 @@ def identify(snapshot: Snapshot, headers: dict[str, str]) -> Caller:
     return ANONYMOUS  # keys optional: any other bearer (e.g. an SDK placeholder) is anonymous
 
 
-def _count_tokens(candidate: Candidate, body: dict[str, Any]) -> None:
-    usage = body.get("usage")
+def _count_tokens(candidate: Candidate, usage: Any) -> None:
     if isinstance(usage, dict):
         for kind in ("prompt_tokens", "completion_tokens"):
             value = usage.get(kind)
@@ -100,8 +99,10 @@ async def chat_completions(request: Request, send: Send) -> None:
         if isinstance(result, executor.Stream):
             if not await send_stream(send, request.receive, result.chunks, headers):
                 status = 499
+            if result.translator is not None:
+                _count_tokens(used, result.translator.final_usage())
         else:
-            _count_tokens(used, result.body)
+            _count_tokens(used, result.body.get("usage"))
             await send_body(send, 200, orjson.dumps(result.body), headers)
         REQUESTS.labels(provider, used.label, str(status)).inc()
     except GatewayError as error:

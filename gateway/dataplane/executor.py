@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 # the request itself, so they are relayed at once instead.
 FAILOVER_STATUSES = frozenset({401, 403, 404, 408, 409, 429})
 DONE = b"data: [DONE]\n\n"
+# OpenAI-compatible upstreams known to honour `stream_options.include_usage`: their streams
+# are metered even when the client did not ask for usage (the extra chunk is not forwarded).
+STREAM_USAGE_TYPES = frozenset({"openai", "llm-d", "local", "huggingface", "grok"})
 
 
 @dataclass(slots=True)
@@ -59,6 +62,7 @@ class Stream:
     candidate: Candidate
     chunks: AsyncIterator[bytes]  # SSE-framed, ending with `data: [DONE]`
     attempts: list[Attempt] = field(default_factory=list)
+    translator: StreamTranslator | None = None  # its final_usage() is known once chunks are done
 
 
 def frame(payload: bytes) -> bytes:
@@ -100,7 +104,10 @@ def _target(candidate: Candidate) -> Target:
         )
     if not provider.api_root:
         raise ProviderNotConfigured(f"Provider '{provider.name}' has no base URL configured")
-    return Target(provider.api_root, provider.api_key, candidate.model)
+    return Target(
+        provider.api_root, provider.api_key, candidate.model,
+        stream_usage=provider.type in STREAM_USAGE_TYPES,
+    )
 
 
 def _record(attempts: list[Attempt], candidate: Candidate, outcome: str, upstream: bool) -> None:
@@ -256,5 +263,5 @@ async def open_stream(request: ChatRequest, candidates: list[Candidate]) -> Stre
             continue
         _record(failures.attempts, candidate, "ok", upstream=True)
         chunks = _relay(first, ended, response, raw, decoder, translator, candidate)
-        return Stream(candidate, chunks, failures.attempts)
+        return Stream(candidate, chunks, failures.attempts, translator)
     raise failures.exhausted()

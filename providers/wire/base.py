@@ -52,6 +52,7 @@ class Target:
     api_root: str
     api_key: str
     model: str
+    stream_usage: bool = False  # ask the upstream for usage in streams (for metering)
 
 
 @dataclass(slots=True)
@@ -71,6 +72,10 @@ class StreamTranslator(ABC):
     @abstractmethod
     def finish(self) -> list[bytes]:
         """End of the upstream stream: trailing payloads; MalformedUpstream if it was cut short."""
+
+    def final_usage(self) -> dict[str, int] | None:
+        """The answer's token counts in OpenAI's shape, when the upstream reported them."""
+        return None
 
 
 class WireAdapter(ABC):

@@ -36,12 +36,14 @@ def relay_error(status: int, body: Any, fallback: str) -> UpstreamError:
 
 
 class OpenAIStream(StreamTranslator):
-    """OpenAI chunks are forwarded byte for byte; we only watch for errors and the end."""
+    """OpenAI chunks are forwarded byte for byte; we only watch for errors, usage and the end."""
 
-    __slots__ = ("done",)
+    __slots__ = ("done", "include_usage", "usage")
 
-    def __init__(self) -> None:
+    def __init__(self, include_usage: bool) -> None:
         self.done = False
+        self.include_usage = include_usage
+        self.usage: dict[str, int] | None = None
 
     def feed(self, event: str, data: str) -> list[bytes]:
         if data == "[DONE]":
@@ -54,12 +56,19 @@ class OpenAIStream(StreamTranslator):
             for choice in obj.get("choices") or ():
                 if isinstance(choice, dict) and choice.get("finish_reason"):
                     self.done = True
+        if isinstance(obj.get("usage"), dict):
+            self.usage = obj["usage"]
+            if not obj.get("choices") and not self.include_usage:
+                return []  # asked for metering only: the client did not ask for this chunk
         return [data.encode()]
 
     def finish(self) -> list[bytes]:
         if not self.done:
             raise MalformedUpstream("stream ended before the upstream finished the answer")
         return []
+
+    def final_usage(self) -> dict[str, int] | None:
+        return self.usage
 
 
 class OpenAIAdapter(WireAdapter):
@@ -72,6 +81,8 @@ class OpenAIAdapter(WireAdapter):
         payload = dict(body, model=target.model)
         if stream:
             payload["stream"] = True
+            if target.stream_usage:  # metering: the final chunk carries usage (hidden if unasked)
+                payload["stream_options"] = {**(body.get("stream_options") or {}), "include_usage": True}
         return UpstreamRequest(f"{target.api_root}/chat/completions", headers, orjson.dumps(payload))
 
     def chat_response(self, payload: bytes, *, model: str) -> dict[str, Any]:
@@ -89,4 +100,4 @@ class OpenAIAdapter(WireAdapter):
         return error_from_payload(status, payload, relay_error)
 
     def stream(self, *, model: str, include_usage: bool) -> StreamTranslator:
-        return OpenAIStream()
+        return OpenAIStream(include_usage)

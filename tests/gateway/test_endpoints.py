@@ -148,3 +148,14 @@ async def test_revoked_key_is_refused_even_when_keys_are_optional(gateway, virtu
     response = await gateway.post("/v1/chat/completions", headers={"authorization": f"Bearer {secret}"},
                                   json={"model": "dummy", "messages": HI})
     assert response.status_code == 401
+
+
+async def test_streams_are_metered_even_when_the_client_did_not_ask_for_usage(gateway, registry) -> None:  # type: ignore[no-untyped-def]
+    from prometheus_client import REGISTRY
+
+    labels = {"provider": "openai", "model": "house-model", "kind": "completion_tokens"}
+    before = REGISTRY.get_sample_value("switchyard_tokens_total", labels) or 0
+    response = await gateway.post("/v1/chat/completions", json={"model": "house-model", "messages": HI, "stream": True})
+    assert registry.requests[-1].body["stream_options"] == {"include_usage": True}
+    assert '"usage"' not in response.text  # the client did not ask for the usage chunk
+    assert REGISTRY.get_sample_value("switchyard_tokens_total", labels) == before + 7

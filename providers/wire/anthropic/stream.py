@@ -43,6 +43,9 @@ class AnthropicStream(StreamTranslator):
     def _chunk(self, delta: dict[str, Any], finish_reason: str | None = None) -> bytes:
         return chunk(self.cid, self.model, self.created, delta, finish_reason)
 
+    def final_usage(self) -> dict[str, int] | None:
+        return openai_usage(self.raw_usage) if self.raw_usage else None
+
     def _usage_chunks(self) -> list[bytes]:
         if not self.include_usage:
             return []

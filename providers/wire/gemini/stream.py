@@ -39,6 +39,9 @@ class GeminiStream(StreamTranslator):
         self.calls: dict[int, int] = {}  # candidate index → tool calls sent so far
         self.usage: Json | None = None
 
+    def final_usage(self) -> dict[str, int] | None:
+        return openai_usage(self.usage) if self.usage else None
+
     def _chunk(self, index: int, delta: Json, finish: str | None = None) -> bytes:
         """A chunk for one candidate: Gemini may stream several."""
         return chunk(self.cid, self.model, self.created, delta, finish, index=index)
