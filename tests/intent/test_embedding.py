@@ -9,7 +9,7 @@ from gateway.dataplane.intent import Route
 
 from .conftest import user
 
-HELDOUT_FLOOR = 0.78  # measured 0.825; the target is 0.85 (see docs/intent-classifier.md)
+HELDOUT_FLOOR = 0.83  # measured 0.838 (67/80): one more miss fails; the target is 0.85 (see docs/intent-classifier.md)
 
 
 def test_code_prompt_goes_to_code_route(embedding_classifier: Any, main_routes: Any) -> None:
@@ -45,3 +45,25 @@ def test_request_supplied_routes_work(embedding_classifier: Any) -> None:
 def test_heldout_accuracy_floor(embedding_classifier: Any, main_routes: Any, prompts: Any) -> None:
     rows = [row for row in prompts if row["split"] == "heldout"]
     assert evaluate(embedding_classifier, main_routes, rows)["accuracy"] >= HELDOUT_FLOOR
+
+
+def test_int8_encoder_stays_close_to_float32(embedding_classifier: Any) -> None:
+    from gateway.dataplane.intent.encoder import MiniLMEncoder
+
+    quantized = embedding_classifier.encoder
+    assert quantized.quantized  # the default: int8 dynamic quantisation of the linear layers
+    texts = ["Implement quicksort in Go.", "Résume ce long article en trois points, s'il te plaît.",
+             "Write a poem about recursion."]
+    exact = MiniLMEncoder(quantize=False).encode(texts)
+    assert float((exact * quantized.encode(texts)).sum(1).min()) > 0.97
+
+
+def test_queries_are_cut_but_route_texts_are_not(embedding_classifier: Any) -> None:
+    from gateway.dataplane.intent.encoder import MAX_TOKENS, MODEL_TOKENS
+
+    encoder = embedding_classifier.encoder
+    long_text = "Please write a Python script that " + "renames files and " * 40 + "logs what it did."
+    head = encoder.tokenizer.decode(encoder.tokenizer.encode(long_text).ids[:MAX_TOKENS - 1])
+    # The query is its first MAX_TOKENS tokens ([CLS] ... [SEP]); a route text keeps up to MODEL_TOKENS.
+    assert float(encoder.encode([long_text]) @ encoder.encode([head]).T) > 0.999
+    assert float(encoder.encode([long_text], max_tokens=MODEL_TOKENS) @ encoder.encode([head]).T) < 0.999
