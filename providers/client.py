@@ -11,6 +11,7 @@ place on this path.
 from __future__ import annotations
 
 import asyncio
+import functools
 import weakref
 from urllib.parse import urlsplit
 
@@ -20,6 +21,12 @@ from django.conf import settings
 from httpx_aiohttp import AiohttpTransport
 
 from providers.wire.base import UpstreamRequest
+
+
+@functools.lru_cache(maxsize=1024)
+def _url(url: str) -> httpx.URL:
+    """Parsed once per upstream URL (bounded: Gemini URLs carry the model name)."""
+    return httpx.URL(url)
 
 
 def timeouts() -> dict[str, float]:
@@ -65,7 +72,7 @@ class UpstreamPool:
     async def send(self, req: UpstreamRequest) -> httpx.Response:
         """Send and return as soon as headers arrive; the caller reads and must `aclose()`."""
         request = httpx.Request(
-            "POST", req.url, headers=req.headers, content=req.body,
+            "POST", _url(req.url), headers=req.headers, content=req.body,
             extensions={"timeout": self._timeout},
         )
         return await self._transport(req.url).handle_async_request(request)
