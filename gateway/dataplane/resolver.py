@@ -221,10 +221,13 @@ async def resolve(
     caller: Caller = ANONYMOUS,
     headers: Mapping[str, str] | None = None,
     rng: Random = random.random,
+    *,
+    simulate: bool = False,
 ) -> Resolution:
     """Rules, intent, a route, a profile alias, then the registry and heuristics; `dummy` → placeholder.
 
     Async because some steps wait on I/O (the intent classifier, shared round-robin counters).
+    `simulate` answers the same question without moving any rotation.
     """
     name = request.model
     headers = headers or {}
@@ -237,7 +240,7 @@ async def resolve(
         return chosen
     prefix, slash, rest = name.partition("/")
     if slash and prefix.lower() == "route" and (
-        routed := await route_resolution(snapshot, request, rest, headers)
+        routed := await route_resolution(snapshot, request, rest, headers, simulate=simulate)
     ):
         return routed
     if slash and (profile := snapshot.profiles.get(prefix.lower())) is not None:

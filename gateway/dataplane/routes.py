@@ -38,6 +38,17 @@ class Rotation:
     def key(self, route_id: int) -> str:
         return f"{settings.REDIS_KEY_PREFIX}:route-rotation:{route_id}"
 
+    async def peek(self, route_id: int) -> int:
+        """The position the next request would get, without moving the rotation (simulations)."""
+        if settings.REDIS_URL:
+            from gateway.redis import async_client
+
+            try:
+                return int(await async_client().get(self.key(route_id)) or 0)
+            except (RedisError, OSError):
+                pass
+        return self._local.get(route_id, 0)
+
     async def next(self, route_id: int, live: Mapping[str, CompiledRoute]) -> int:
         """This request's position (0, 1, 2...) in the route's rotation."""
         if settings.REDIS_URL:
@@ -133,9 +144,13 @@ def _unavailable(route: CompiledRoute, resolution: Resolution) -> ModelUnavailab
 
 
 async def route_resolution(
-    snapshot: Snapshot, request: ChatRequest, name: str, headers: Mapping[str, str]
+    snapshot: Snapshot, request: ChatRequest, name: str, headers: Mapping[str, str],
+    *, simulate: bool = False,
 ) -> Resolution | None:
-    """The candidate chain of route `name` (its name or slug), or None when no such route exists."""
+    """The candidate chain of route `name` (its name or slug), or None when no such route exists.
+
+    A simulation reads the rotation without moving it.
+    """
     from gateway.dataplane.resolver import Resolution
 
     route = snapshot.routes.get(name.strip().lower())
@@ -144,7 +159,9 @@ async def route_resolution(
     if not route.active:
         raise ModelNotFound(f"Route '{route.name}' is disabled", param="model")
     hint = str(headers.get(HINT_HEADER, "")).strip().lower()
-    position = await rotation.next(route.id, snapshot.routes) if route.rotates else 0
+    position = 0
+    if route.rotates:
+        position = await (rotation.peek(route.id) if simulate else rotation.next(route.id, snapshot.routes))
     resolution = Resolution(route="route")
     chain = _Chain(snapshot, route, resolution)
     if route.models:

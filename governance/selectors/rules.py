@@ -45,7 +45,7 @@ def rule_simulate(
     caller = _simulated_caller(snapshot, virtual_key, virtual_key_id)
     lowered = {name.lower(): value for name, value in headers.items()}
     try:
-        resolution = async_to_sync(resolve)(snapshot, chat, caller, lowered)
+        resolution = async_to_sync(resolve)(snapshot, chat, caller, lowered, simulate=True)
     except (ModelNotFound, ModelUnavailable) as exc:
         return {**_outcome(Resolution(), chat), "error": exc.message}
     return _outcome(resolution, chat)

@@ -7,6 +7,7 @@ import uuid
 import pytest
 import redis
 
+from providers.models import Model, Provider
 from tests.routes.conftest import amake_route, ask, served
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -94,3 +95,21 @@ async def test_rotation_is_kept_in_redis_when_configured(gateway, registry, sett
         assert int(client.get(key)) == 3
     finally:
         client.delete(key)
+
+
+def test_simulating_a_rule_does_not_move_a_route_rotation(api) -> None:  # type: ignore[no-untyped-def]
+    from gateway.dataplane.routes import rotation
+
+    rotation.reset()
+    provider = Provider.objects.create(name="sim-p", type="openai", base_url="http://127.0.0.1:9")
+    Model.objects.create(name="sim-a", provider=provider)
+    Model.objects.create(name="sim-b", provider=provider)
+    created = api.post("/api/governance/routes", {
+        "name": "sim", "mode": "auto", "isActive": True,
+        "config": {"providerMode": "all", "selectedModels": ["sim-a", "sim-b"], "modelStrategy": "cycle"},
+        "nodes": []}, format="json")
+    assert created.status_code == 201, created.json()
+    body = {"request": {"model": "route/sim", "messages": [{"role": "user", "content": "hi"}]}}
+    primaries = [api.post("/api/governance/routing-rules/simulate", body, format="json").json()["primary"]
+                 for _ in range(3)]
+    assert primaries[0] == primaries[1] == primaries[2]
