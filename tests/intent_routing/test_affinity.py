@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import asyncio
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -113,7 +113,7 @@ async def test_redis_pins_expire_and_evict_the_least_recently_used(redis_prefix)
         await pins.put("c", PIN, 600, 2)  # evicts b: a was used more recently
         assert await pins.get("b", 600, 2) is None
         assert await pins.get("c", 600, 2) == PIN
-        time.sleep(1.1)
+        await asyncio.sleep(1.1)
         assert await pins.get("a", 1, 2) is None  # its TTL ran out
         assert redis.Redis.from_url(REDIS).zcard(f"{redis_prefix}:affinity:lru") == 1
     finally:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from asgiref.sync import sync_to_async
 
 from gateway.dataplane.health import health
 from governance.models import RouteNode
