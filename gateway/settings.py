@@ -258,6 +258,8 @@ ROUTING_CONFIG_FILE = env("ROUTING_CONFIG_FILE", default="")
 INTENT_CLASSIFIER = env("INTENT_CLASSIFIER", default="auto")
 # Minimum score for a match; unset: the classifier's own tuned default.
 INTENT_THRESHOLD = env.float("INTENT_THRESHOLD", default=None)
+# Embedding matcher: how far the best route must beat the closest everyday-request text; unset: 0.1.
+INTENT_MARGIN = env.float("INTENT_MARGIN", default=None)
 # The `llm` classifier's router model (empty: the config's default model) and its time limit.
 INTENT_LLM_MODEL = env("INTENT_LLM_MODEL", default="")
 INTENT_LLM_TIMEOUT = env.float("INTENT_LLM_TIMEOUT", default=2.0)

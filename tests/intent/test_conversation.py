@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gateway.dataplane.intent.conversation import CODE_MARKER, ERROR_MARKER, conversation_query
+from gateway.dataplane.intent.text import split_topic
 
 
 def test_latest_user_turn_and_context() -> None:
@@ -20,3 +21,12 @@ def test_pasted_code_and_traces_become_markers() -> None:
     query = conversation_query([{"role": "user", "content": text}])
     assert query.had_code and query.had_trace
     assert CODE_MARKER in query.latest and ERROR_MARKER in query.latest and "1/0" not in query.latest
+
+
+def test_topic_markers_split_the_task_from_its_topic() -> None:
+    assert split_topic("Write a poem about recursion.") == ("Write a poem", " about recursion.")
+    assert split_topic("Escribe un cuento sobre un traductor") == ("Escribe un cuento", " sobre un traductor")
+    assert split_topic("写一首关于递归的诗") == ("写一首", "关于递归的诗")
+    # A leading "about" is not a task followed by its topic.
+    assert split_topic("About my invoice: it is wrong") == ("About my invoice: it is wrong", "")
+    assert split_topic("Translate this into German") == ("Translate this into German", "")

@@ -40,6 +40,19 @@ def test_unrelated_prompt_is_no_match(lexical: LexicalClassifier, main_routes: A
     assert match.route is None
 
 
+def test_the_task_outranks_what_the_text_is_about(lexical: LexicalClassifier, main_routes: Any) -> None:
+    prepared = lexical.prepare(main_routes)
+    limerick = user("Write a limerick about a Java developer who hates SQL joins.")
+    assert lexical.classify(prepared, limerick).route == "creative writing"
+    # With no task of its own, the topic still decides.
+    assert lexical.classify(prepared, user("Any thoughts about my invoice from March?")).route == "customer support"
+
+
+def test_french_elisions_are_read_as_words(lexical: LexicalClassifier, main_routes: Any) -> None:
+    match = lexical.classify(lexical.prepare(main_routes), user("Quelle est l'intégrale de 2x entre 0 et 3 ?"))
+    assert match.route == "math and data analysis"
+
+
 def test_empty_conversation_is_no_match(lexical: LexicalClassifier, main_routes: Any) -> None:
     assert lexical.classify(lexical.prepare(main_routes), [{"role": "system", "content": "x"}]).route is None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,12 +13,21 @@ from .lexical import LexicalClassifier
 from .text import glosses, raw_words
 
 SHORT_TURN_WORDS = 6  # a latest turn this short ("and in French?") borrows the previous user turn
+# What a gateway's traffic holds besides its routes. A route must beat the closest of these by
+# `margin`: a relative bar that follows the route set's own score scale, where an absolute
+# threshold tuned on one set's wording turns away in-scope prompts of a set in other words.
+OTHER = (
+    "General knowledge and trivia questions.",
+    "Casual conversation and greetings.",
+    "Everyday advice about food, health, travel and home.",
+)
 
 
 @dataclass(frozen=True)
 class _Vectors:
     matrix: Any  # (rows, 384): one row per description or example
     owners: tuple[int, ...]  # route index of each row
+    other: Any  # (len(OTHER), 384), or None when the classifier has no "other" texts
     lexical: Prepared
 
 
@@ -26,7 +36,10 @@ def route_texts(route: Route) -> list[str]:
 
 
 class EmbeddingClassifier(LocalClassifier):
-    """all-MiniLM-L6-v2 cosine plus `lexical_weight` x log(1 + BM25); no match under `threshold`.
+    """all-MiniLM-L6-v2 cosine plus `lexical_weight` x log(1 + BM25).
+
+    The best route wins when its score clears both `threshold` (a floor) and the cosine of the
+    closest `other` text plus `margin`; otherwise no match. `other=()` leaves the floor alone.
 
     The lexical score is log-damped: raw BM25 grows with every repeated cue word (0-10 on the
     dev split), so a linear nudge either drowns the cosine on wordy prompts or vanishes on short
@@ -35,10 +48,12 @@ class EmbeddingClassifier(LocalClassifier):
 
     name = "embedding"
 
-    def __init__(self, *, threshold: float = 0.3, lexical_weight: float = 0.3,
+    def __init__(self, *, threshold: float = 0.0, lexical_weight: float = 0.3,
+                 other: Sequence[str] = OTHER, margin: float = 0.1,
                  encoder: Any = None, cache_size: int = 64) -> None:
         super().__init__(cache_size=cache_size)
         self.threshold, self.lexical_weight = threshold, lexical_weight
+        self.other, self.margin = tuple(other), margin
         self._encoder = encoder
         # BM25 scores carry the multilingual and domain cues MiniLM (English-centric) misses.
         self.lexical = LexicalClassifier(cache_size=cache_size)
@@ -60,7 +75,8 @@ class EmbeddingClassifier(LocalClassifier):
         from .encoder import MODEL_TOKENS
 
         matrix = self.encoder.encode(texts, max_tokens=MODEL_TOKENS)  # queries are cut shorter
-        return Prepared(routes, _Vectors(matrix, tuple(owners), self.lexical.prepare(routes)))
+        other = self.encoder.encode(list(self.other), max_tokens=MODEL_TOKENS) if self.other else None
+        return Prepared(routes, _Vectors(matrix, tuple(owners), other, self.lexical.prepare(routes)))
 
     def query_text(self, messages: list[dict[str, Any]]) -> str:
         query = conversation_query(messages, context_turns=1)
@@ -76,7 +92,8 @@ class EmbeddingClassifier(LocalClassifier):
         text = self.query_text(messages)
         if not text:
             return Match(None, 0.0, {route.name: 0.0 for route in prepared.routes})
-        similarities = (vectors.matrix @ self.encoder.encode([text])[0]).tolist()
+        query = self.encoder.encode([text])[0]
+        similarities = (vectors.matrix @ query).tolist()
         best_row: dict[int, float] = {}
         for owner, similarity in zip(vectors.owners, similarities):
             best_row[owner] = max(best_row.get(owner, -1.0), similarity)
@@ -86,5 +103,8 @@ class EmbeddingClassifier(LocalClassifier):
             for i, route in enumerate(prepared.routes)
         }
         best = max(scores, key=scores.__getitem__)
-        return Match(best if scores[best] >= self.threshold else None, scores[best], scores)
+        bar = self.threshold
+        if vectors.other is not None:
+            bar = max(bar, float((vectors.other @ query).max()) + self.margin)
+        return Match(best if scores[best] >= bar else None, scores[best], scores)
 

@@ -25,6 +25,7 @@ def classifier_from_settings(
     *,
     complete: Callable[[list[dict[str, Any]]], Awaitable[str]] | None = None,
     threshold: float | None = None,
+    margin: float | None = None,
 ) -> Classifier:
     """`auto` is embedding when importable, else lexical; `llm` needs the gateway's `complete` callable."""
     if kind not in KINDS:
@@ -41,5 +42,5 @@ def classifier_from_settings(
             raise RuntimeError("the embedding intent classifier needs `pip install switchyard[intent]`")
         from .embedding import EmbeddingClassifier
 
-        return EmbeddingClassifier(**options)
+        return EmbeddingClassifier(**options, **({} if margin is None else {"margin": margin}))
     return LexicalClassifier(**options)

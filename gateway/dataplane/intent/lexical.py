@@ -9,7 +9,7 @@ from typing import Any
 
 from .base import LocalClassifier, Match, Prepared, Route
 from .conversation import CODE_MARKER, ERROR_MARKER, conversation_query
-from .text import GLOSS_WORDS, deletes, raw_words, terms
+from .text import GLOSS_WORDS, deletes, raw_words, split_topic, terms
 
 CONTEXT_WEIGHT = 0.3  # earlier user turns count, but far less than the latest one
 MIN_DOCS = 4  # IDF as if there were at least this many routes (see _build)
@@ -31,9 +31,9 @@ class LexicalClassifier(LocalClassifier):
     name = "lexical"
 
     def __init__(self, *, threshold: float = 1.2, k1: float = 1.2, b: float = 0.5,
-                 cache_size: int = 64) -> None:
+                 topic_weight: float = 0.2, cache_size: int = 64) -> None:
         super().__init__(cache_size=cache_size)
-        self.threshold, self.k1, self.b = threshold, k1, b
+        self.threshold, self.k1, self.b, self.topic_weight = threshold, k1, b, topic_weight
 
     def _build(self, routes: tuple[Route, ...]) -> Prepared:
         docs = [" ".join((r.name.replace("_", " "), r.description, *r.examples)) for r in routes]
@@ -75,7 +75,13 @@ class LexicalClassifier(LocalClassifier):
     def classify(self, prepared: Prepared, messages: list[dict[str, Any]]) -> Match:
         query = conversation_query(messages)
         markers = (CODE_MARKER if query.had_code else "") + " " + (ERROR_MARKER if query.had_trace else "")
-        scores = self._bm25(prepared, self._weights(prepared.data, (query.latest,), markers))
+        task, topic = split_topic(query.latest)
+        scores = self._bm25(prepared, self._weights(prepared.data, (task,), markers))
+        if topic:
+            # "a poem about recursion": the topic counts fully only when the task names no route.
+            weight = 1.0 if max(scores.values()) < self.threshold else self.topic_weight
+            about = self._bm25(prepared, self._weights(prepared.data, (topic,)))
+            scores = {name: score + weight * about[name] for name, score in scores.items()}
         if query.context:
             # Context breaks ties and rescues terse follow-ups; it never outvotes a clear latest turn.
             weight = CONTEXT_WEIGHT if max(scores.values()) < self.threshold else CONTEXT_WEIGHT / 3

@@ -71,7 +71,8 @@ class IntentEngine:
         if self._classifier is None:
             complete = llm_complete if settings.INTENT_CLASSIFIER == "llm" else None
             self._classifier = classifier_from_settings(
-                settings.INTENT_CLASSIFIER, complete=complete, threshold=settings.INTENT_THRESHOLD
+                settings.INTENT_CLASSIFIER, complete=complete,
+                threshold=settings.INTENT_THRESHOLD, margin=settings.INTENT_MARGIN,
             )
             log.info("intent classifier: %s", self._classifier.name)
         return self._classifier

@@ -11,6 +11,8 @@ from .lexicon import GLOSSES
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9+#'-]*")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+")
+# French and Italian elided articles and pronouns: "l'integrale" is the word "integrale".
+_ELISION = re.compile(r"^(?:l|d|j|n|s|c|m|t|qu|un|all|dall|dell|nell|sull)'(?=[a-z])")
 STOPWORDS = frozenset(
     "a an the and or but if of to in on at by for with from into onto about as is are was were be been "
     "being it its this that these those there here i me my mine we our you your he she they them their "
@@ -22,6 +24,23 @@ STOPWORDS = frozenset(
     "est une pour dans avec ce sur pas je tu il der die das und ein eine ist zu mit den dem von nicht ich "
     "bitte mir mich".split()
 )
+
+
+# "Write a poem about recursion": what follows a topic marker is what the text is about, not the task.
+_TOPIC = re.compile(
+    r"\s(?:about|regarding|concerning|where|in which|featuring|sobre|acerca de|donde|sur|a propos de|"
+    r"uber|über|wo|su|sul|sulla|riguardo|dove)\s|关于|について",
+    re.I,
+)
+TOPIC_MIN_WORDS = 2  # "About my invoice..." or "What about..." is not a task followed by a topic
+
+
+def split_topic(text: str) -> tuple[str, str]:
+    """(task, topic): the text before its first topic marker, and the rest ('' when there is none)."""
+    for match in _TOPIC.finditer(text):
+        if len(text[:match.start()].split()) >= TOPIC_MIN_WORDS or not text[:match.start()].isascii():
+            return text[:match.start()], text[match.start():]
+    return text, ""
 
 
 def fold(text: str) -> str:
@@ -101,7 +120,7 @@ def correct(word: str, vocabulary: frozenset[str], neighbours: dict[str, str]) -
 
 def raw_words(text: str) -> tuple[str, list[str]]:
     folded = fold(text)
-    return folded, [w.strip("'-") for w in _WORD.findall(folded)]
+    return folded, [_ELISION.sub("", w).strip("'-") for w in _WORD.findall(folded)]
 
 
 def terms(text: str, *, vocabulary: frozenset[str] = frozenset(),
