@@ -30,3 +30,21 @@ def test_topic_markers_split_the_task_from_its_topic() -> None:
     # A leading "about" is not a task followed by its topic.
     assert split_topic("About my invoice: it is wrong") == ("About my invoice: it is wrong", "")
     assert split_topic("Translate this into German") == ("Translate this into German", "")
+
+
+EMAIL = (
+    "From: Dana\nHi team, the customer on order 4471 asked for a refund because the invoice charged "
+    "their account twice.\nFrom: Lee\nBilling confirmed the double charge; support will reply today "
+    "and the refund goes out on Friday.\nFrom: Dana\nThanks, closing the ticket once it is paid."
+)
+
+
+def test_pasted_material_is_kept_apart_from_the_instruction() -> None:
+    query = conversation_query([{"role": "user", "content": "Summarise this thread for me:\n\n" + EMAIL}])
+    assert query.latest == "Summarise this thread for me:"
+    assert "refund" in query.material and "refund" not in query.latest
+    # A short last line under the material is part of the request.
+    query = conversation_query([{"role": "user", "content": "Here is the thread.\n" + EMAIL + "\nWho owes what?"}])
+    assert query.latest == "Here is the thread. Who owes what?"
+    # Short messages are all instruction.
+    assert conversation_query([{"role": "user", "content": "fix this:\nx = 1"}]).material == ""

@@ -52,6 +52,14 @@ def test_no_match_bar_follows_the_route_set(embedding_classifier: Any) -> None:
     assert embedding_classifier.classify(prepared, user("what's a good film for tonight?")).route is None
 
 
+def test_another_language_needs_a_cue_word(embedding_classifier: Any, main_routes: Any) -> None:
+    prepared = embedding_classifier.prepare(main_routes)
+    travel = embedding_classifier.classify(prepared, user("¿Cuál es la mejor época para visitar Sevilla?"))
+    assert travel.route is None  # MiniLM alone puts most Spanish near "translation"
+    ask = embedding_classifier.classify(prepared, user("Traduce al inglés: «mañana no puedo ir a la reunión»"))
+    assert ask.route == "translation"
+
+
 def test_heldout_accuracy_floor(embedding_classifier: Any, main_routes: Any, prompts: Any) -> None:
     rows = [row for row in prompts if row["split"] == "heldout"]
     assert evaluate(embedding_classifier, main_routes, rows)["accuracy"] >= HELDOUT_FLOOR

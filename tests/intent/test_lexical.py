@@ -48,6 +48,13 @@ def test_the_task_outranks_what_the_text_is_about(lexical: LexicalClassifier, ma
     assert lexical.classify(prepared, user("Any thoughts about my invoice from March?")).route == "customer support"
 
 
+def test_a_pasted_email_does_not_outvote_the_instruction(lexical: LexicalClassifier, main_routes: Any) -> None:
+    from .test_conversation import EMAIL
+
+    match = lexical.classify(lexical.prepare(main_routes), user("Summarise this thread for me:\n\n" + EMAIL))
+    assert match.route == "summarization"
+
+
 def test_french_elisions_are_read_as_words(lexical: LexicalClassifier, main_routes: Any) -> None:
     match = lexical.classify(lexical.prepare(main_routes), user("Quelle est l'intégrale de 2x entre 0 et 3 ?"))
     assert match.route == "math and data analysis"

@@ -10,7 +10,7 @@ from typing import Any
 from .base import LocalClassifier, Match, Prepared, Route
 from .conversation import conversation_query
 from .lexical import LexicalClassifier
-from .text import glosses, raw_words
+from .text import glosses, is_foreign, raw_words
 
 SHORT_TURN_WORDS = 6  # a latest turn this short ("and in French?") borrows the previous user turn
 # What a gateway's traffic holds besides its routes. A route must beat the closest of these by
@@ -103,6 +103,10 @@ class EmbeddingClassifier(LocalClassifier):
             for i, route in enumerate(prepared.routes)
         }
         best = max(scores, key=scores.__getitem__)
+        if not lexical[best] and is_foreign(*raw_words(text)):
+            # MiniLM reads little beyond English: on another language its cosine alone is noise
+            # (any foreign text sits near "translation"), so the winner needs a cue word too.
+            return Match(None, scores[best], scores)
         bar = self.threshold
         if vectors.other is not None:
             bar = max(bar, float((vectors.other @ query).max()) + self.margin)

@@ -77,10 +77,11 @@ class LexicalClassifier(LocalClassifier):
         markers = (CODE_MARKER if query.had_code else "") + " " + (ERROR_MARKER if query.had_trace else "")
         task, topic = split_topic(query.latest)
         scores = self._bm25(prepared, self._weights(prepared.data, (task,), markers))
-        if topic:
-            # "a poem about recursion": the topic counts fully only when the task names no route.
+        if topic or query.material:
+            # "a poem about recursion", or an email pasted under "shorten this": what the text is
+            # about counts fully only when the instruction itself names no route.
             weight = 1.0 if max(scores.values()) < self.threshold else self.topic_weight
-            about = self._bm25(prepared, self._weights(prepared.data, (topic,)))
+            about = self._bm25(prepared, self._weights(prepared.data, (topic, query.material)))
             scores = {name: score + weight * about[name] for name, score in scores.items()}
         if query.context:
             # Context breaks ties and rescues terse follow-ups; it never outvotes a clear latest turn.

@@ -9,21 +9,26 @@ from functools import lru_cache
 
 from .lexicon import GLOSSES
 
+_DIACRITICS = re.compile("[\u0300-\u036f]")
 _WORD = re.compile(r"[a-z0-9][a-z0-9+#'-]*")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+")
 # French and Italian elided articles and pronouns: "l'integrale" is the word "integrale".
 _ELISION = re.compile(r"^(?:l|d|j|n|s|c|m|t|qu|un|all|dall|dell|nell|sull)'(?=[a-z])")
-STOPWORDS = frozenset(
+ENGLISH_STOPWORDS = frozenset(
     "a an the and or but if of to in on at by for with from into onto about as is are was were be been "
     "being it its this that these those there here i me my mine we our you your he she they them their "
     "what which who whom how why when where can could would should will shall may might must do does did "
     "done doing have has had having not no so too very just also any some all more most other such than "
     "then now up out over under again once only own same few both each new one two three please pls thanks "
-    "thank hi hello ok okay want need like get got give make let tell help am im i'm it's don't can't "
-    "el la los las un una de del y o que en por para con es mi tu su se lo al como le les des et ou du "
-    "est une pour dans avec ce sur pas je tu il der die das und ein eine ist zu mit den dem von nicht ich "
-    "bitte mir mich".split()
+    "thank hi hello ok okay want need like get got give make let tell help am im i'm it's don't can't".split()
 )
+OTHER_STOPWORDS = frozenset(  # es, fr, de, it, pt
+    "el la los las un una de del y o que en por para con es mi tu su se lo al como le les des et ou du "
+    "est une pour dans avec ce sur pas je il der die das und ein eine ist zu mit den dem von nicht ich "
+    "bitte mir mich wer hat auch ich sie wie ho mi il di che non per una sono gia da em um uma os com "
+    "nao voce meu minha qual quando".split()
+)
+STOPWORDS = ENGLISH_STOPWORDS | OTHER_STOPWORDS
 
 
 # "Write a poem about recursion": what follows a topic marker is what the text is about, not the task.
@@ -44,9 +49,13 @@ def split_topic(text: str) -> tuple[str, str]:
 
 
 def fold(text: str) -> str:
-    """Lowercase, NFKC, accents removed (so 'übersetze' and 'ubersetze' meet)."""
-    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).lower())
-    return "".join(ch for ch in text if not unicodedata.combining(ch))
+    """Lowercase, NFKC, Latin and Cyrillic accents removed (so 'übersetze' and 'ubersetze' meet).
+
+    Only the combining diacritics block goes: kana voicing marks and Hangul jamo recompose, so
+    'バグ' stays 'バグ' and Korean stays syllables.
+    """
+    text = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", text).lower())
+    return unicodedata.normalize("NFC", _DIACRITICS.sub("", text))
 
 
 @lru_cache(maxsize=8192)
@@ -136,3 +145,11 @@ def terms(text: str, *, vocabulary: frozenset[str] = frozenset(),
     for run in _CJK.findall(folded):
         out.extend(run[i:i + 2] for i in range(max(1, len(run) - 1)))
     return out
+
+
+def is_foreign(folded: str, words: list[str]) -> bool:
+    """Not English: mostly non-Latin letters, or more es/fr/de/it/pt function words than English ones."""
+    letters = [ch for ch in folded if ch.isalpha()]
+    if letters and sum(not ("a" <= ch <= "z") for ch in letters) > 0.3 * len(letters):
+        return True
+    return sum(w in OTHER_STOPWORDS for w in words) > sum(w in ENGLISH_STOPWORDS for w in words)
