@@ -9,7 +9,9 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-MAX_TOKENS = 32  # a query's intent shows in its first words; longer inputs only cost time (dev: same accuracy as 64)
+# A request states its task in its first words: on the 317 tuning prompts 24 tokens matched 32 and
+# 48 within one prompt, and costs ~0.3 ms less than 32.
+MAX_TOKENS = 24
 MODEL_TOKENS = 256  # all-MiniLM-L6-v2's trained length: the cap for route texts, encoded once at prepare
 ENGINES = ("fbgemm", "onednn")  # int8 kernels; which is faster depends on the CPU, so it is measured
 

@@ -15,6 +15,9 @@ GLOSSES: dict[str, str] = {
     "sagt man": "translate say language", "how do i say": "translate say language",
     "how do you say": "translate say language", "que significa": "translate meaning",
     "veut dire": "translate meaning", "bedeutet": "translate meaning",
+    "english": "language", "spanish": "language", "french": "language", "german": "language",
+    "italian": "language", "portuguese": "language", "japanese": "language", "chinese": "language",
+    "korean": "language", "russian": "language", "arabic": "language", "dutch": "language",
     # writing code
     "funcion": "function code", "fonction": "function code", "funktion": "function code",
     "funzione": "function code", "funcao": "function code", "функци": "function code", "methode": "function code",

@@ -20,7 +20,8 @@ ENGLISH_STOPWORDS = frozenset(
     "what which who whom how why when where can could would should will shall may might must do does did "
     "done doing have has had having not no so too very just also any some all more most other such than "
     "then now up out over under again once only own same few both each new one two three please pls thanks "
-    "thank hi hello ok okay want need like get got give make let tell help am im i'm it's don't can't".split()
+    "thank hi hello ok okay want need like get got give make let tell help am im i'm it's don't can't "
+    "another else something anything".split()
 )
 OTHER_STOPWORDS = frozenset(  # es, fr, de, it, pt
     "el la los las un una de del y o que en por para con es mi tu su se lo al como le les des et ou du "
