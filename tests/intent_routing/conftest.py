@@ -72,3 +72,9 @@ def routed(openai_upstream, fake_openai_backup, settings):  # type: ignore[no-un
     Model.objects.create(name="gpt-4o-mini", provider=backup, input_price=0.15, output_price=0.6)
     load()
     return openai_upstream, fake_openai_backup
+
+
+def sample(text: str, name: str, **labels: str) -> float:
+    """One sample's value from /metrics text, 0 when absent."""
+    wanted = name + "{" + ",".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
+    return next((float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(wanted + " ")), 0.0)

@@ -14,7 +14,7 @@ import redis
 from gateway.dataplane.intent import affinity
 from gateway.dataplane.intent.affinity import MemoryPins, Pin, RedisPins
 from tests.fakes.server import FakeUpstream
-from tests.intent_routing.conftest import CHAT, CODE, CONFIG, ask
+from tests.intent_routing.conftest import CHAT, CODE, CONFIG, ask, sample
 from tests.live import LiveGateway
 
 REDIS = "redis://127.0.0.1:6379/15"
@@ -37,6 +37,17 @@ async def test_first_request_pins_and_later_ones_skip_routing(gateway, routed) -
                                    headers=session)).json()
     assert decision["models"] == ["gpt-4o", "gpt-4o-mini"] and decision["route"] == "code generation"
     assert decision["session_id"] == "agent-1" and decision["pinned"] is True
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_metrics_count_pinned_and_freshly_routed_sessions(gateway, routed) -> None:  # type: ignore[no-untyped-def]
+    name, session = "switchyard_affinity_requests_total", {"x-model-affinity": f"m-{uuid.uuid4()}"}
+    before = (await gateway.get("/metrics")).text
+    for _ in range(3):
+        await gateway.post("/v1/chat/completions", json={"model": "gpt-4o-mini", "messages": ask(CODE)}, headers=session)
+    after = (await gateway.get("/metrics")).text
+    assert sample(after, name, outcome="routed") == sample(before, name, outcome="routed") + 1
+    assert sample(after, name, outcome="pinned") == sample(before, name, outcome="pinned") + 2
 
 
 @pytest.mark.django_db(transaction=True)

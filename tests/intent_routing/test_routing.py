@@ -8,7 +8,7 @@ from django.db.backends.utils import CursorWrapper
 
 from gateway.dataplane.intent.ranking import latency
 from providers.models import Model, Provider
-from tests.intent_routing.conftest import CHAT, CODE, OTHER, ask, load
+from tests.intent_routing.conftest import CHAT, CODE, OTHER, ask, load, sample
 
 pytestmark = pytest.mark.django_db(transaction=True)
 DECIDE = "/routing/v1/chat/completions"
@@ -196,3 +196,21 @@ async def test_warm_requests_make_no_database_query(gateway, routed, settings, m
                                    headers={"x-model-affinity": "s1"})).status_code == 200
         assert (await decide(gateway, text)).status_code == 200
     assert executed == []
+
+
+async def test_metrics_count_decisions_by_route_without_client_names(gateway, routed) -> None:  # type: ignore[no-untyped-def]
+    before = (await gateway.get("/metrics")).text
+    override = [{"name": "made-up-by-a-client", "description": "generating new code snippets or programs",
+                 "models": ["backup/gpt-4o-mini"]}]
+    await gateway.post("/v1/chat/completions", json={"model": "gpt-4o-mini", "messages": ask(CODE)})
+    await gateway.post("/v1/chat/completions", json={"model": "gpt-4o", "messages": ask(OTHER)})
+    await gateway.post("/v1/chat/completions",
+                       json={"model": "gpt-4o", "messages": ask(CODE), "routing_preferences": override})
+    after = (await gateway.get("/metrics")).text
+    name = "switchyard_intent_decisions_total"
+    for route in ("code generation", "(none)", "(request)"):
+        assert sample(after, name, classifier="lexical", route=route) == sample(before, name, classifier="lexical",
+                                                                                  route=route) + 1, route
+    assert "made-up-by-a-client" not in after  # client input never becomes a label
+    seconds = "switchyard_intent_classify_seconds_count"
+    assert sample(after, seconds, classifier="lexical") == sample(before, seconds, classifier="lexical") + 3

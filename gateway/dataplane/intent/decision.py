@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from gateway.dataplane.intent.affinity import Pin, affinity_id, pins
+from gateway.dataplane.metrics import AFFINITY
 from gateway.dataplane.intent.routing import preferences_of, request_routes
 from gateway.dataplane.resolver import (
     ANONYMOUS,
@@ -53,7 +54,9 @@ async def decide(
         # A pin whose models are no longer routable (provider switched off) is routed afresh.
         if pin is not None and (pinned := intent_resolution(snapshot, IntentChoice(pin.route or "", pin.models))):
             pinned.route = "affinity"
+            AFFINITY.labels("pinned").inc()
             return Decision(pinned, order(pinned.candidates), pin.route, session, pinned=True)
+        AFFINITY.labels("routed").inc()
     resolution = await resolve(snapshot, request, caller, headers)
     return Decision(resolution, order(resolution.candidates), resolution.intent_route, session)
 

@@ -15,6 +15,7 @@ from gateway.dataplane.errors import InvalidRequest
 from gateway.dataplane.intent.base import Classifier, LocalClassifier, Match, Route
 from gateway.dataplane.intent.factory import classifier_from_settings
 from gateway.dataplane.intent.ranking import latency, rank, tracked_keys
+from gateway.dataplane.metrics import INTENT_DECISIONS, INTENT_SECONDS
 from governance.snapshot_preferences import DEFAULTS, PreferenceRoute, Preferences
 
 if TYPE_CHECKING:
@@ -152,13 +153,19 @@ async def intent_choice(
     from gateway.dataplane.resolver import IntentChoice
 
     routes = request_routes(request, snapshot)
+    overridden = routes is not None
     if routes is None:
         routes = preferences_of(snapshot).routes
         engine.track(snapshot)
     if not routes:
         return None
+    started = perf_counter()
     match = await engine.match(classifier_routes(routes), request.body["messages"])
+    name = engine.classifier.name
+    INTENT_SECONDS.labels(name).observe(perf_counter() - started)
     route = next((r for r in routes if r.name == match.route), None)
+    label = "(none)" if route is None else "(request)" if overridden else route.name
+    INTENT_DECISIONS.labels(name, label).inc()
     if route is None:
         return None
     return IntentChoice(route.name, rank(snapshot, route.models, route.prefer, request))
