@@ -108,19 +108,26 @@ def classifiers(names: list[str]) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--classifiers", default="lexical,embedding")
-    parser.add_argument("--splits", default=",".join(SPLITS))
+    parser.add_argument("--splits", help="comma-separated (default: every split in the prompts file)")
     parser.add_argument("--misses", action="store_true", help="print every wrong decision")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--routes", type=Path, default=DATA / "routes.yaml",
+                        help="route sets: {set: [{name, description}]} (default: the project's)")
+    parser.add_argument("--prompts", type=Path, default=DATA / "prompts.jsonl",
+                        help='labelled prompts, one JSON object a line: {"text" or "messages", "route", "split", '
+                             '"route_set" (default main)}')
     parser.add_argument("--with-examples", action="store_true",
                         help="also run the splits whose route set has examples in examples.yaml, with them")
     args = parser.parse_args()
-    route_sets, prompts = load_routes(), load_prompts()
-    examples = with_examples(route_sets)
+    route_sets, prompts = load_routes(args.routes), load_prompts(args.prompts)
+    examples = with_examples(route_sets) if args.with_examples else {}
     results = {}
     print(f"{'classifier':<10} {'split':<10} {'n':>4} {'accuracy':>9} {'macro-F1':>9} {'precision':>9} "
           f"{'misrouted':>9} {'mean ms':>8} {'p50 ms':>7} {'p99 ms':>7}")
     for name, classifier in classifiers(args.classifiers.split(",")).items():
-        for split in args.splits.split(","):
+        found = dict.fromkeys(row["split"] for row in prompts)  # the project's in SPLITS order, others after
+        splits = args.splits.split(",") if args.splits else sorted(found, key=lambda s: (s not in SPLITS, SPLITS.index(s) if s in SPLITS else 0))
+        for split in splits:
             rows = [row for row in prompts if row["split"] == split]
             routes = route_sets[rows[0]["route_set"]]
             runs = [(split, routes)]
