@@ -65,7 +65,8 @@ def _count_tokens(candidate: Candidate, usage: Any) -> None:
 async def chat_completions(request: Request, send: Send) -> None:
     started = perf_counter()
     rid = request.request_id
-    provider = model = "-"
+    provider = model = route = "-"
+    preference: str | None = None
     status, stream = 200, False
     try:
         chat = parse_chat_request(await request.body())
@@ -76,6 +77,7 @@ async def chat_completions(request: Request, send: Send) -> None:
         await ratelimit.check(caller.key_id)
         decision = await decide(snapshot, chat, caller, request.headers)  # affinity, then resolve
         resolution = decision.resolution
+        route, preference = resolution.route, decision.route
         if resolution.placeholder:
             provider, model = "placeholder", chat.model
             headers = _headers(request, provider, model, resolution.route)
@@ -113,8 +115,9 @@ async def chat_completions(request: Request, send: Send) -> None:
         elapsed = perf_counter() - started
         LATENCY.labels(provider, "true" if stream else "false").observe(elapsed)
         access.info(
-            "chat id=%s trace=%s status=%s provider=%s model=%s stream=%s ms=%.1f",
-            rid, request.trace.trace_id, status, provider, model, stream, elapsed * 1000,
+            "chat id=%s trace=%s status=%s provider=%s model=%s stream=%s route=%s preference=%s ms=%.1f",
+            rid, request.trace.trace_id, status, provider, model, stream, route,
+            orjson.dumps(preference).decode(), elapsed * 1000,  # quoted: a request may name its own
         )
 
 

@@ -214,3 +214,19 @@ async def test_metrics_count_decisions_by_route_without_client_names(gateway, ro
     assert "made-up-by-a-client" not in after  # client input never becomes a label
     seconds = "switchyard_intent_classify_seconds_count"
     assert sample(after, seconds, classifier="lexical") == sample(before, seconds, classifier="lexical") + 3
+
+
+async def test_access_log_names_the_route_and_the_matched_preference(gateway, routed, caplog) -> None:  # type: ignore[no-untyped-def]
+    import logging
+
+    access = logging.getLogger("switchyard.access")
+    access.addHandler(caplog.handler)  # the access logger does not propagate to the root
+    try:
+        with caplog.at_level(logging.INFO, logger="switchyard.access"):
+            await gateway.post("/v1/chat/completions", json={"model": "gpt-4o-mini", "messages": ask(CODE)})
+            await gateway.post("/v1/chat/completions", json={"model": "gpt-4o", "messages": ask(OTHER)})
+    finally:
+        access.removeHandler(caplog.handler)
+    lines = [record.getMessage() for record in caplog.records if record.name == "switchyard.access"]
+    assert 'route=intent preference="code generation"' in lines[-2]
+    assert "route=registry preference=null" in lines[-1]
