@@ -324,8 +324,10 @@ def test_simulate_orders_failover_by_priority(api, providers) -> None:  # type: 
 
 def test_simulate_weighted_splits_primaries_by_weight(api, providers) -> None:  # type: ignore[no-untyped-def]
     create(api, target("primary", model="a", weight=3), target("backup", model="b", weight=1), strategy="weighted")
-    picks = Counter(simulate(api).json()["primary"]["provider"] for _ in range(2000))
-    assert abs(picks["primary"] / 2000 - 0.75) <= 0.04, picks
+    # 600 draws: the share's standard deviation is 0.018, so 0.07 is 4 sigma (a false failure
+    # about once in 16,000 runs) and still tells 3:1 from 1:1 or 1:0.
+    picks = Counter(simulate(api).json()["primary"]["provider"] for _ in range(600))
+    assert abs(picks["primary"] / 600 - 0.75) <= 0.07, picks
     assert set(picks) == {"primary", "backup"}
 
 
