@@ -37,9 +37,10 @@ async def test_no_match_serves_the_requests_own_model(gateway, routed) -> None: 
     assert body["models"] == ["gpt-4o"] and body["route"] is None
 
 
-async def test_first_models_upstream_500_fails_over_to_the_second(gateway, routed) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("failure", ["429", "500", "503"])
+async def test_first_models_upstream_failure_fails_over_to_the_second(gateway, routed, failure) -> None:  # type: ignore[no-untyped-def]
     primary, backup = routed
-    primary.fail_next("500")
+    primary.fail_next(failure)
     response = await gateway.post("/v1/chat/completions", json={"model": "gpt-4o-mini", "messages": ask(CODE)})
     assert response.status_code == 200
     assert response.headers["x-switchyard-provider"] == "backup"
