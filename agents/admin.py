@@ -12,14 +12,16 @@ from agents.models import Agent
 from agents.services import agent_delete, agents_expire
 
 
+DETAIL_FIELDS = ("name", "status", "endpoint", "models", "last_heartbeat", "registered_at", "provider_link")
+
+
 @admin.register(Agent)
 class AgentAdmin(admin.ModelAdmin):
     list_display = ["name", "status", "last_heartbeat", "models_display", "provider_link", "endpoint"]
     list_filter = ["status"]
     list_select_related = ["provider"]
     search_fields = ["name", "endpoint"]
-    fields = ["name", "status", "endpoint", "models", "last_heartbeat", "registered_at", "provider_link"]
-    readonly_fields = fields
+    fields = readonly_fields = DETAIL_FIELDS
     ordering = ["name"]
     actions = ["expire_now"]
 

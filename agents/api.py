@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import Http404
 from django.urls import URLPattern, path
 from drf_spectacular.utils import (
@@ -67,7 +69,7 @@ class AgentViewSet(viewsets.ViewSet):
         return Response({"agent": AgentOutputSerializer(agent).data})
 
 
-def _both_slashes(route: str, actions: dict[str, str], name: str) -> list[URLPattern]:
+def _both_slashes(route: str, actions: dict[str, Any], name: str) -> list[URLPattern]:
     """`route` and `route/` serve the same view; only the first is in the schema."""
     return [
         path(route, AgentViewSet.as_view(actions), name=name),

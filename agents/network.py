@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -23,7 +23,7 @@ class EndpointRefused(ValueError):
     """Why an endpoint is not acceptable, in words an operator can act on."""
 
 
-def _allowed_networks() -> list:  # type: ignore[type-arg]
+def _allowed_networks() -> list[IPv4Network | IPv6Network]:
     try:
         return [ip_network(cidr.strip(), strict=False) for cidr in settings.AGENT_ALLOWED_NETWORKS]
     except ValueError as exc:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
 
 from django import forms
 from django.contrib import admin, messages
@@ -26,6 +26,9 @@ from governance.services.callers import (
     virtual_key_update,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldGroups
+
 SHOWN_ONCE = "copy it now: it is not stored and will not be shown again"
 
 
@@ -43,7 +46,8 @@ class CallerForm(forms.ModelForm):
 
 class VirtualKeyForm(CallerForm):
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()  # ModelForm's returns cleaned_data itself, typed Optional by the stubs
+        cleaned = self.cleaned_data
         team, customer = cleaned.get("team"), cleaned.get("customer")
         problem = virtual_key_owner_conflict(team=team, customer=customer)
         if problem:
@@ -75,7 +79,8 @@ class ApiValidatedForm(forms.ModelForm):
         return {name: value for name, value in self.cleaned_data.items() if value is not None}
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()  # ModelForm's returns cleaned_data itself, typed Optional by the stubs
+        cleaned = self.cleaned_data
         if self.errors:  # a field is already refused; its value is missing from cleaned_data
             return cleaned
         instance = None if self.instance._state.adding else self.instance
@@ -115,6 +120,15 @@ class TeamAdmin(admin.ModelAdmin):
     ordering = ["name"]
 
 
+class _KeyFields(TypedDict):
+    """What the admin form edits of a key: the same arguments to create and update it."""
+
+    name: str
+    team: Team | None
+    customer: Customer | None
+    active: bool
+
+
 @admin.register(VirtualKey)
 class VirtualKeyAdmin(admin.ModelAdmin):
     """key_hash appears in no list, form or field; a secret reaches a page once, in a message."""
@@ -133,14 +147,13 @@ class VirtualKeyAdmin(admin.ModelAdmin):
     ordering = ["name"]
     actions = ["revoke_keys", "rotate_keys"]
 
-    def get_fields(self, request: HttpRequest, obj: VirtualKey | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: VirtualKey | None = None) -> _FieldGroups:
         if obj is None:  # the add form: the secret is generated on save, there is nothing to type
             return ["name", "team", "customer", "active"]
         return ["id", "name", "key_prefix", "team", "customer", "active", "created_at"]
 
     def save_model(self, request: HttpRequest, obj: VirtualKey, form: Any, change: bool) -> None:
-        fields = {"name": obj.name, "team": obj.team, "customer": obj.customer}
-        fields["active"] = obj.active
+        fields = _KeyFields(name=obj.name, team=obj.team, customer=obj.customer, active=obj.active)
         if change:
             virtual_key_update(virtual_key=obj, **fields)
             return

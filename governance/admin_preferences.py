@@ -54,7 +54,8 @@ class RoutingConfigForm(forms.ModelForm):
         fields = ["version", "model_providers", "session_ttl_seconds", "session_max_entries"]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()  # ModelForm's returns cleaned_data itself, typed Optional by the stubs
+        cleaned = self.cleaned_data
         if self.errors:
             return cleaned
         from governance.services.preferences import check_model_providers

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -13,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from governance.models import Route, RouteNode
 from governance.selectors.routes import Offer, provider_offers
 from governance.services.route_checks import (
+    CleanRoute,
     NodeInput,
     RouteInput,
     RouteInvalid,
@@ -82,7 +84,8 @@ class RouteForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.offers = provider_offers()
         self.fields["slug"].required = False
-        self.fields["provider_mode"].choices = [("all", "Use all enabled providers")] + [
+        # declared a ChoiceField above; the form's fields are typed as plain Fields
+        cast(forms.ChoiceField, self.fields["provider_mode"]).choices = [("all", "Use all enabled providers")] + [
             (f"provider_{o.provider.pk}", f"Use only {o.provider.name}" + ("" if o.provider.active else " (inactive)"))
             for o in self.offers.values()]
         self.fields["selected_models"] = _models_field(self.offers, "Models")
@@ -92,7 +95,7 @@ class RouteForm(forms.ModelForm):
         if route.pk and route.mode == "specific" and (node := route.nodes.first()):
             self.initial.setdefault("provider", node.provider_id)
             self.initial["selected_models"] = config.get("selectedModels") or node.models
-        self.clean_route = None
+        self.clean_route: CleanRoute | None = None
 
     def route_input(self, nodes: tuple[NodeInput, ...]) -> RouteInput:
         data = self.cleaned_data
@@ -103,7 +106,7 @@ class RouteForm(forms.ModelForm):
                           provider_mode=(data.get("provider_mode") or "") if mode == "auto" else "",
                           nodes=nodes)
 
-    def check_route(self, nodes: tuple[NodeInput, ...], node_forms: list[forms.Form] | None = None) -> bool:
+    def check_route(self, nodes: tuple[NodeInput, ...], node_forms: Sequence[forms.BaseForm] | None = None) -> bool:
         """Run governance's one route check; its messages land on the fields they name."""
         route = self.instance if self.instance.pk else None
         try:
@@ -125,7 +128,8 @@ class RouteForm(forms.ModelForm):
             return False
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()  # ModelForm's returns cleaned_data itself, typed Optional by the stubs
+        cleaned = self.cleaned_data
         mode = cleaned.get("mode")
         if self.errors or mode == "multi":
             return cleaned  # multi: checked with its node cards, in RouteNodeFormSet.clean
@@ -153,7 +157,8 @@ class RouteNodeForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["models"] = _models_field(provider_offers(), "Models")
-        self.fields["provider"].empty_label = "Choose a provider"
+        # a ForeignKey's form field is a ModelChoiceField; the form's fields are typed as plain Fields
+        cast(forms.ModelChoiceField, self.fields["provider"]).empty_label = "Choose a provider"
 
 
 class RouteNodeFormSet(BaseInlineFormSet):
@@ -164,7 +169,8 @@ class RouteNodeFormSet(BaseInlineFormSet):
             return
         cards, nodes = [], []
         for card in self.forms:
-            if self._should_delete_form(card) or not (card.instance.pk or card.has_changed()):
+            deleted = self._should_delete_form(card)  # type: ignore[attr-defined]  # private, not in the stubs
+            if deleted or not (card.instance.pk or card.has_changed()):
                 continue
             data = card.cleaned_data
             cards.append(card)
@@ -236,7 +242,7 @@ class RouteAdmin(admin.ModelAdmin):
 
     def save_form(self, request: HttpRequest, form: RouteForm, change: bool) -> Route:
         route = super().save_form(request, form, change)
-        route._route_form = form  # type: ignore[attr-defined]  # the node formset checks with it
+        route._route_form = form  # the node formset checks with it
         return route
 
     def save_model(self, request: HttpRequest, obj: Route, form: RouteForm, change: bool) -> None:

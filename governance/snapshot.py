@@ -144,18 +144,18 @@ def compile_snapshot(version: int) -> Snapshot:
             active=row.active,
         )
     models: dict[str, ModelEntry] = {}
-    for row in Model.objects.filter(enabled=True).select_related("provider"):
-        models[row.name.lower()] = ModelEntry(
-            name=row.name,
-            provider=row.provider.name.lower(),
-            upstream_model=row.upstream_model,
-            kind=row.kind,
-            capabilities=frozenset(row.capabilities or ["text"]),
-            context_window=row.context_window,
-            input_price=float(row.input_price) if row.input_price is not None else None,
-            output_price=float(row.output_price) if row.output_price is not None else None,
-            created=int(row.created_at.timestamp()),
-            fallbacks=tuple(str(name) for name in row.fallbacks or ()),
+    for model in Model.objects.filter(enabled=True).select_related("provider"):
+        models[model.name.lower()] = ModelEntry(
+            name=model.name,
+            provider=model.provider.name.lower(),
+            upstream_model=model.upstream_model,
+            kind=model.kind,
+            capabilities=frozenset(model.capabilities or ["text"]),
+            context_window=model.context_window,
+            input_price=float(model.input_price) if model.input_price is not None else None,
+            output_price=float(model.output_price) if model.output_price is not None else None,
+            created=int(model.created_at.timestamp()),
+            fallbacks=tuple(str(name) for name in model.fallbacks or ()),
         )
     from governance.snapshot_preferences import compile_preferences
     from governance.snapshot_routes import compile_routes

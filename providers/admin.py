@@ -59,7 +59,8 @@ class ProviderForm(forms.ModelForm):
         return name
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()  # ModelForm's returns cleaned_data itself, typed Optional by the stubs
+        cleaned = self.cleaned_data
         if cleaned.get("clear_api_key"):
             if cleaned.get("api_key"):
                 self.add_error("api_key", "Enter a new key or clear the stored one, not both.")

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import httpx
@@ -120,7 +120,7 @@ class GatewayLink:
             self.state.interval = float(interval)
 
     async def _post(
-        self, path: str, token: str, body: dict[str, object], extra: dict[str, str] | None = None
+        self, path: str, token: str, body: Mapping[str, object], extra: dict[str, str] | None = None
     ) -> dict[str, object]:
         headers = {"authorization": f"Bearer {token}", **(extra or {})}
         response = await self.client.post(self.base + path, json=body, headers=headers)

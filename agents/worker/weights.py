@@ -51,7 +51,8 @@ class LocalModel:
         model = AutoModelForCausalLM.from_pretrained(
             source, local_files_only=True, dtype="auto", **extra
         )
-        self.model = model.to(self.config.device).eval()
+        # transformers types .to() through a decorator whose stub loses the device parameter
+        self.model = model.to(self.config.device).eval()  # type: ignore[arg-type]
         cfg = model.config
         self.context = (
             getattr(cfg, "max_position_embeddings", None) or getattr(cfg, "n_positions", 0) or 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from time import perf_counter
 from typing import Any
 
@@ -88,6 +89,7 @@ async def chat_completions(request: Request, send: Send) -> None:
                 await send_body(send, 200, orjson.dumps(placeholder.completion(chat.model)), headers)
             return
         candidates = decision.candidates
+        result: executor.Stream | executor.Completion
         if stream:
             result = await executor.open_stream(chat, candidates)
         else:
@@ -121,7 +123,7 @@ async def chat_completions(request: Request, send: Send) -> None:
         )
 
 
-async def _framed(payloads: list[bytes]):  # type: ignore[no-untyped-def]
+async def _framed(payloads: list[bytes]) -> AsyncIterator[bytes]:
     for payload in payloads:
         yield executor.frame(payload)
     yield executor.DONE

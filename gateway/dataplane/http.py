@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -16,7 +16,7 @@ from gateway.dataplane.trace import trace_from
 Scope = dict[str, Any]
 Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
+Send = Callable[[Mapping[str, Any]], Awaitable[None]]  # ASGI servers take any mapping
 Headers = list[tuple[bytes, bytes]]
 
 JSON = (b"content-type", b"application/json")

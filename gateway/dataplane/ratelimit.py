@@ -48,7 +48,9 @@ async def _count(key: str, window: int) -> int:
 
     name = f"{settings.REDIS_KEY_PREFIX}:ratelimit:{key}:{window}"
     async with async_client().pipeline(transaction=True) as pipe:
-        count, _ = await pipe.incr(name).expire(name, WINDOW * 2).execute()
+        pipe.incr(name)  # queued, not sent: a pipeline buffers until execute()
+        pipe.expire(name, WINDOW * 2)
+        count, _ = await pipe.execute()
     return int(count)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from django.conf import settings
 from redis.exceptions import RedisError
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from governance.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 HINT_HEADER = "x-switchyard-model-hint"
 COUNTER_TTL_SECONDS = 7 * 24 * 3600  # a route idle this long restarts its rotation
 
@@ -76,7 +77,7 @@ class Rotation:
 rotation = Rotation()
 
 
-def _rotated(items: list, position: int) -> list:  # type: ignore[type-arg]
+def _rotated(items: list[T], position: int) -> list[T]:
     if not items:
         return items
     k = position % len(items)

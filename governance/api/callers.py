@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from django.db import IntegrityError
 from django.db.models import Model, QuerySet
@@ -56,7 +56,8 @@ class _CallerInputSerializer(serializers.Serializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if self.instance is not None:
             for field in self.fields.values():
-                attrs.setdefault(field.source, getattr(self.instance, field.source))
+                source = cast(str, field.source)  # bound fields: bind() defaults it to the field name
+                attrs.setdefault(source, getattr(self.instance, source))
         return attrs
 
 
@@ -156,7 +157,9 @@ class _CallerViewSet(viewsets.ViewSet):
             raise serializers.ValidationError({"name": [problem]}) from None
 
     def label(self, row: Any) -> str:
-        return f"{self.model._meta.verbose_name.capitalize()} '{row.name}'"
+        # Options sets verbose_name when the model class is built (from its name, none override it)
+        name = cast(str, self.model._meta.verbose_name)
+        return f"{name.capitalize()} '{row.name}'"
 
     def list(self, request: Request) -> Response:
         rows = self.output_serializer(self.get_queryset(), many=True).data

@@ -118,7 +118,8 @@ class ProfileInputSerializer(serializers.Serializer):
             errors.update((i, ["'*' cannot be mixed with named aliases in one profile."])
                           for i, alias in enumerate(aliases) if alias == "*")
         if errors:
-            raise ValidationError({i: {"virtual_model": errors[i]} for i in sorted(errors)})
+            detail = {i: {"virtual_model": errors[i]} for i in sorted(errors)}
+            raise ValidationError(detail)  # type: ignore[arg-type]  # DRF keys list items by int; stubs: str
         return targets
 
 
@@ -132,7 +133,8 @@ class ProfileSetSerializer(serializers.ListSerializer):
             for i, first in repeats(values).items():
                 errors.setdefault(i, {})[field] = [f"Repeats profile {first} of the imported set."]
         if errors:
-            raise ValidationError({i: errors[i] for i in sorted(errors)})
+            detail = {i: errors[i] for i in sorted(errors)}
+            raise ValidationError(detail)  # type: ignore[arg-type]  # DRF keys list items by int; stubs: str
         return profiles
 
 
@@ -144,7 +146,8 @@ class ProfileConfigSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = RoutingProfile
-        fields = ("id", "name", "description", "virtual_provider", "strategy", "enabled", "targets")
+        fields: tuple[str, ...] = ("id", "name", "description", "virtual_provider", "strategy", "enabled",
+                                   "targets")
 
 
 @extend_schema_serializer(component_name="RoutingProfile")

@@ -26,7 +26,7 @@ from governance.api.route_serializers import (
 from governance.api.routing import both_slashes
 from governance.models import Route, RouteNode
 from governance.selectors.routes import route_get, route_list
-from governance.services.route_checks import RouteInvalid, route_check, route_input
+from governance.services.route_checks import NodeInput, RouteInvalid, route_check, route_input
 from governance.services.routes import route_create, route_delete, route_update
 
 TAGS = ["routes"]
@@ -111,7 +111,7 @@ def _node_index(route: Route, node_id: str | int) -> int:
     raise Http404(f"Route {route.pk} has no node {node_id}.")
 
 
-def _save_nodes(route: Route, nodes: tuple, index: int) -> Route:  # type: ignore[type-arg]
+def _save_nodes(route: Route, nodes: tuple[NodeInput, ...], index: int) -> Route:
     """Check the whole route with its new nodes, then store it; errors of node `index` are the body's."""
     data = replace(route_input(route), nodes=nodes)
     try:

@@ -70,7 +70,7 @@ class RoutingRuleInputSerializer(serializers.Serializer):
             for i, t in enumerate(targets) if t["provider"].lower() not in known
         }
         if unknown:
-            raise ValidationError(unknown)
+            raise ValidationError(unknown)  # type: ignore[arg-type]  # DRF keys list items by int; stubs: str
         total = math.fsum(t["weight"] for t in targets)
         if abs(total - 1) > WEIGHT_TOLERANCE:
             raise ValidationError(f"Target weights must sum to 1; they sum to {total:g}.")

@@ -33,7 +33,7 @@ def envelope(message: str, rule: RoutingRule) -> dict[str, Any]:
 MESSAGE = inline_serializer("RoutingRuleMessage", {"message": serializers.CharField()})
 NOT_FOUND = inline_serializer("RoutingRuleNotFound", {"detail": serializers.CharField()})
 DETAIL = inline_serializer("RoutingRuleDetail", {"rule": RoutingRuleOutputSerializer()})
-PAIR = {"provider": serializers.CharField(), "model": serializers.CharField()}
+PAIR: dict[str, serializers.Field] = {"provider": serializers.CharField(), "model": serializers.CharField()}
 SIMULATION = inline_serializer("RoutingRuleSimulationResult", {
     "matched_rule": inline_serializer("RoutingRuleMatch", {
         "id": serializers.CharField(), "name": serializers.CharField(),

@@ -66,7 +66,7 @@ def _parse(source: str) -> TranspilerTree:
         raise CelError(f"syntax error: unexpected '{exc.token}'",
                        line=exc.line, column=exc.column) from None
     except lark.exceptions.UnexpectedCharacters as exc:
-        raise CelError(f"syntax error: unexpected character {source[exc.pos_in_stream]!r}",
+        raise CelError(f"syntax error: unexpected character {exc.char!r}",
                        line=exc.line, column=exc.column) from None
     except lark.exceptions.LarkError as exc:
         raise CelError(f"syntax error: {str(exc).splitlines()[0]}") from None
@@ -93,7 +93,7 @@ def _check(tree: lark.Tree, bound: frozenset[str]) -> Iterator[str]:
             raise _fail(f"unknown function '{children[0]}'", children[0])
         children = children[1:]
     elif kind == "member_dot_arg":
-        yield from _check(children[0], bound)  # type: ignore[arg-type]
+        yield from _check(children[0], bound)
         method, children = children[1], children[2:]
         if method in MACROS:
             yield from _check_macro(method, children, bound)  # type: ignore[arg-type]
@@ -116,7 +116,7 @@ def _check_macro(macro: lark.Token, args: list[lark.Tree], bound: frozenset[str]
         raise _fail(f"'{macro}' takes a variable name and an expression", macro)
     if name.startswith("_") or hasattr(Scope, name):
         raise _fail(f"'{name}' cannot be used as a variable name", name)
-    yield from _check(exprs[1], bound | {str(name)})  # type: ignore[arg-type]
+    yield from _check(exprs[1], bound | {str(name)})
 
 
 def _check_constant(tree: lark.Tree) -> None:

@@ -75,7 +75,7 @@ class RequestFacts:
     @property
     def headers(self) -> dict[str, str]:
         """Lower-cased names to string values, credentials left out."""
-        return self.lookup("headers")  # type: ignore[no-any-return]
+        return self.lookup("headers")
 
     def _compute(self, name: str) -> Any:
         if name == "headers":

@@ -78,16 +78,20 @@ def _conjuncts(tree: Any) -> Iterator[Any]:
         yield node
 
 
+def _token(node: Any, data: str) -> lark.Token | None:
+    """The token an `ident` or `literal` node wraps (the grammar gives each exactly one)."""
+    if isinstance(node, lark.Tree) and node.data == data and isinstance(node.children[0], lark.Token):
+        return node.children[0]
+    return None
+
+
 def bare_ident(tree: Any) -> lark.Token | None:
-    node = single(tree)
-    return node.children[0] if isinstance(node, lark.Tree) and node.data == "ident" else None
+    return _token(single(tree), "ident")
 
 
 def _literal(tree: Any, *types: str) -> lark.Token | None:
-    node = single(tree)
-    if isinstance(node, lark.Tree) and node.data == "literal" and node.children[0].type in types:
-        return node.children[0]  # type: ignore[no-any-return]
-    return None
+    token = _token(single(tree), "literal")
+    return token if token is not None and token.type in types else None
 
 
 def _string(tree: Any) -> str | None:

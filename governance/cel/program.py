@@ -58,11 +58,11 @@ def build_program(transpiled: str) -> Callable[[Any], Any]:
                        "        return CEL\n    return rule\n")
     folder = _Folder()
     module = folder.visit(module)
-    factory: ast.FunctionDef = module.body[0]  # type: ignore[assignment]
+    factory: ast.FunctionDef = module.body[0]
     factory.args.args = [ast.arg(name, lineno=1, col_offset=0) for name in folder.names]
     namespace: dict[str, Any] = {}
     exec(compile(module, "<cel>", "exec"), _GLOBALS, namespace)  # noqa: S102 - celpy's own output
-    return namespace["factory"](*folder.values)  # type: ignore[no-any-return]
+    return namespace["factory"](*folder.values)
 
 
 class _Folder(ast.NodeTransformer):

@@ -12,6 +12,8 @@ from .conversation import conversation_query
 from .lexical import LexicalClassifier
 from .text import glosses, is_foreign, raw_words
 
+THRESHOLD = 0.0  # a floor under the relative bar below
+MARGIN = 0.1  # how far the best route must beat the closest everyday-request text
 SHORT_TURN_WORDS = 6  # a latest turn this short ("and in French?") borrows the previous user turn
 # What a gateway's traffic holds besides its routes. A route must beat the closest of these by
 # `margin`: a relative bar that follows the route set's own score scale, where an absolute
@@ -49,8 +51,8 @@ class EmbeddingClassifier(LocalClassifier):
 
     name = "embedding"
 
-    def __init__(self, *, threshold: float = 0.0, lexical_weight: float = 0.3,
-                 other: Sequence[str] = OTHER, margin: float = 0.1,
+    def __init__(self, *, threshold: float = THRESHOLD, lexical_weight: float = 0.3,
+                 other: Sequence[str] = OTHER, margin: float = MARGIN,
                  encoder: Any = None, cache_size: int = 64) -> None:
         super().__init__(cache_size=cache_size)
         self.threshold, self.lexical_weight = threshold, lexical_weight

@@ -78,8 +78,9 @@ def _quantize(torch: Any, module: Any, engine: str) -> None:
     `quantize_dynamic`'s modules use 7 bits, which cost ~0.03 cosine on short queries here.
     """
     nn = torch.nn
+    module_base: Any = nn.Module  # torch is imported lazily, so its classes are values here
 
-    class Int8Linear(nn.Module):
+    class Int8Linear(module_base):
         def __init__(self, packed: Any) -> None:
             super().__init__()
             self.packed = packed
@@ -112,6 +113,7 @@ def _compiled(torch: Any, module: Any) -> Any:
 def _module(torch: Any, weights: dict[str, Any]) -> Any:
     """BERT-style MiniLM (6 layers, 12 heads, 384 wide) with mean pooling and L2 normalisation."""
     nn, F = torch.nn, torch.nn.functional
+    module_base: Any = nn.Module  # torch is imported lazily, so its classes are values here
 
     def linear(prefix: str | list[str]) -> Any:
         prefixes = [prefix] if isinstance(prefix, str) else prefix
@@ -125,7 +127,7 @@ def _module(torch: Any, weights: dict[str, Any]) -> Any:
         layer.weight.data, layer.bias.data = weights[prefix + ".weight"], weights[prefix + ".bias"]
         return layer
 
-    class Layer(nn.Module):
+    class Layer(module_base):
         def __init__(self, p: str) -> None:
             super().__init__()
             self.qkv = linear([f"{p}attention.self.{n}" for n in ("query", "key", "value")])
@@ -144,7 +146,7 @@ def _module(torch: Any, weights: dict[str, Any]) -> Any:
             x = self.norm1(self.out(attended) + x)
             return self.norm2(self.outer(F.gelu(self.inner(x))) + x)
 
-    class Encoder(nn.Module):
+    class Encoder(module_base):
         def __init__(self) -> None:
             super().__init__()
             self.word = nn.Embedding.from_pretrained(weights["embeddings.word_embeddings.weight"])

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .base import Classifier
+from .lexical import THRESHOLD as LEXICAL_THRESHOLD
 from .lexical import LexicalClassifier
 
 KINDS = ("auto", "lexical", "embedding", "llm")
@@ -30,7 +31,6 @@ def classifier_from_settings(
     """`auto` is embedding when importable, else lexical; `llm` needs the gateway's `complete` callable."""
     if kind not in KINDS:
         raise ValueError(f"unknown intent classifier {kind!r}; expected one of {', '.join(KINDS)}")
-    options: dict[str, Any] = {} if threshold is None else {"threshold": threshold}
     if kind == "llm":
         if complete is None:
             raise ValueError("the llm intent classifier needs a `complete` callable")
@@ -40,7 +40,8 @@ def classifier_from_settings(
     if kind == "embedding" or (kind == "auto" and embedding_available()):
         if not embedding_available():
             raise RuntimeError("the embedding intent classifier needs `pip install switchyard[intent]`")
-        from .embedding import EmbeddingClassifier
+        from .embedding import MARGIN, THRESHOLD, EmbeddingClassifier
 
-        return EmbeddingClassifier(**options, **({} if margin is None else {"margin": margin}))
-    return LexicalClassifier(**options)
+        return EmbeddingClassifier(threshold=THRESHOLD if threshold is None else threshold,
+                                   margin=MARGIN if margin is None else margin)
+    return LexicalClassifier(threshold=LEXICAL_THRESHOLD if threshold is None else threshold)

@@ -11,6 +11,7 @@ from .base import LocalClassifier, Match, Prepared, Route
 from .conversation import CODE_MARKER, ERROR_MARKER, conversation_query
 from .text import GLOSS_WORDS, deletes, raw_words, split_topic, terms
 
+THRESHOLD = 1.2  # BM25 score a match needs (tuned on dev)
 CONTEXT_WEIGHT = 0.3  # earlier user turns count, but far less than the latest one
 MIN_DOCS = 4  # IDF as if there were at least this many routes (see _build)
 
@@ -30,7 +31,7 @@ class LexicalClassifier(LocalClassifier):
 
     name = "lexical"
 
-    def __init__(self, *, threshold: float = 1.2, k1: float = 1.2, b: float = 0.5,
+    def __init__(self, *, threshold: float = THRESHOLD, k1: float = 1.2, b: float = 0.5,
                  topic_weight: float = 0.2, cache_size: int = 64) -> None:
         super().__init__(cache_size=cache_size)
         self.threshold, self.k1, self.b, self.topic_weight = threshold, k1, b, topic_weight
@@ -52,16 +53,16 @@ class LexicalClassifier(LocalClassifier):
         index = _Index(tf, lengths, sum(lengths) / n, idf, vocabulary, neighbours)
         return Prepared(routes, index)
 
-    def _weights(self, index: _Index, texts: tuple[str, ...], markers: str = "") -> Counter[str]:
-        weights: Counter[str] = Counter()
+    def _weights(self, index: _Index, texts: tuple[str, ...], markers: str = "") -> dict[str, float]:
+        weights: dict[str, float] = {}
         for text in texts:
             for term in terms(text, vocabulary=index.vocabulary, neighbours=index.neighbours):
-                weights[term] += 1.0
+                weights[term] = weights.get(term, 0.0) + 1.0
         for term in terms(markers):
-            weights[term] = max(weights[term], 1.0)
+            weights[term] = max(weights.get(term, 0.0), 1.0)
         return weights
 
-    def _bm25(self, prepared: Prepared, weights: Counter[str]) -> dict[str, float]:
+    def _bm25(self, prepared: Prepared, weights: dict[str, float]) -> dict[str, float]:
         index: _Index = prepared.data
         scores: dict[str, float] = {}
         for route, tf, length in zip(prepared.routes, index.tf, index.lengths):

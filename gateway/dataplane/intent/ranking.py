@@ -116,7 +116,7 @@ def tracked_keys(snapshot: Snapshot, names: Iterable[str]) -> set[str]:
 def _by(options: list[Option], value: Callable[[Option], float | None]) -> list[Option]:
     """Options with data sorted by `value` (stable: declared order breaks ties), the rest last."""
     known = [o for o in options if value(o) is not None]
-    return sorted(known, key=value) + [o for o in options if value(o) is None]  # type: ignore[arg-type, return-value]
+    return sorted(known, key=value) + [o for o in options if value(o) is None]  # type: ignore[arg-type]
 
 
 def _balanced(options: list[Option]) -> list[Option]:
@@ -162,7 +162,7 @@ def rank(
     local = next((o for o in ordered if o.local), None)
     if local is not None and ordered[0] is not local:
         remote = next((o for o in ordered if not o.local and o.cost is not None), None)
-        if remote is not None and remote.cost > settings.ROUTER_COST_THRESHOLD:  # type: ignore[operator]
+        if remote is not None and remote.cost > settings.ROUTER_COST_THRESHOLD:
             ordered.remove(local)
             ordered.insert(0, local)
     return tuple(o.name for o in ordered)

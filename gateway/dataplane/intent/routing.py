@@ -37,7 +37,7 @@ def preferences_of(snapshot: Snapshot) -> Preferences:
 def request_routes(request: ChatRequest, snapshot: Snapshot) -> tuple[PreferenceRoute, ...] | None:
     """The request's own `routing_preferences`, checked (400 naming the field); None when absent."""
     if REQUEST_ROUTES in request.extras:
-        return request.extras[REQUEST_ROUTES]  # type: ignore[no-any-return]
+        return request.extras[REQUEST_ROUTES]
     raw = request.extras.get("routing_preferences")
     routes = None
     if raw is not None:

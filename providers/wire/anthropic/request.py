@@ -95,8 +95,8 @@ def _conversation(messages: list[dict[str, Any]]) -> tuple[list[Block], list[dic
         elif role == "user":
             blocks = _blocks(message.get("content"), f"{param}.content")
         else:
-            message = "Use 'tool' messages instead of 'function' messages"
-            raise UnsupportedRequest(f"{param}.role", message)
+            problem = "Use 'tool' messages instead of 'function' messages"
+            raise UnsupportedRequest(f"{param}.role", problem)
         if not blocks:
             continue
         if turns and turns[-1]["role"] == role:
