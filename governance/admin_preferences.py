@@ -6,11 +6,14 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
 
 from governance.admin import ApiValidatedForm
 from governance.api.preferences import PreferenceInputSerializer
 from governance.models import RoutingConfig, RoutingPreference
+from governance.selectors.preferences import preference_try
 from governance.services.preferences import (
     RoutingConfigError,
     check_config_change,
@@ -28,14 +31,37 @@ class RoutingPreferenceForm(ApiValidatedForm):
         fields = ["name", "description", "models", "prefer", "examples", "enabled", "position"]
 
 
+class PreferenceTryForm(forms.Form):
+    text = forms.CharField(
+        label="User message", widget=forms.Textarea(attrs={"rows": 5, "cols": 80}), max_length=20000,
+        help_text="What a user might send. Nothing is forwarded to a model.",
+    )
+
+
 @admin.register(RoutingPreference)
 class RoutingPreferenceAdmin(admin.ModelAdmin):
     form = RoutingPreferenceForm
+    change_list_template = "admin/governance/routingpreference/change_list.html"
     list_display = ["name", "prefer", "enabled", "position", "updated_at"]
     list_filter = ["prefer", "enabled"]
     search_fields = ["name", "description"]
     readonly_fields = ["created_at", "updated_at"]
     ordering = ["position", "id"]
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view(self.try_view)
+        return [path("try/", view, name="governance_routingpreference_try"), *super().get_urls()]
+
+    def try_view(self, request: HttpRequest) -> HttpResponse:
+        """Classify a message against the enabled preferences: the route, its models, every score."""
+        form = PreferenceTryForm(request.POST or None)
+        result = preference_try(text=form.cleaned_data["text"]) if request.method == "POST" and form.is_valid() else None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta, "title": "Try a message on the routing preferences",
+            "form": form, "result": result,
+        }
+        return TemplateResponse(request, "admin/governance/routingpreference/try.html", context)
 
     def save_model(self, request: HttpRequest, obj: RoutingPreference, form: Any, change: bool) -> None:
         data = {name: form.cleaned_data[name] for name in RoutingPreferenceForm.Meta.fields}
