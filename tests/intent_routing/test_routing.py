@@ -231,3 +231,34 @@ async def test_access_log_names_the_route_and_the_matched_preference(gateway, ro
     lines = [record.getMessage() for record in caplog.records if record.name == "switchyard.access"]
     assert 'route=intent preference="code generation"' in lines[-2]
     assert "route=registry preference=null" in lines[-1]
+
+
+async def test_slow_classifications_run_side_by_side_on_intent_threads(settings) -> None:  # type: ignore[no-untyped-def]
+    """Two requests classify at once (INTENT_THREADS=2): neither waits for the other's encode."""
+    import asyncio
+    import threading
+
+    from gateway.dataplane.intent.base import LocalClassifier, Match, Prepared, Route
+    from gateway.dataplane.intent.routing import engine
+
+    both_inside = threading.Barrier(2, timeout=10)
+
+    class Slow(LocalClassifier):
+        name = "slow"
+
+        def _build(self, routes: tuple[Route, ...]) -> Prepared:
+            return Prepared(routes)
+
+        def classify(self, prepared: Prepared, messages: list) -> Match:  # type: ignore[type-arg]
+            both_inside.wait()  # breaks (BrokenBarrierError) unless the other call is running too
+            return Match(prepared.routes[0].name, 1.0)
+
+    settings.INTENT_THREADS = 2
+    engine.reset()
+    engine._classifier = Slow()
+    routes = (Route("a", "anything"),)
+    try:
+        matches = await asyncio.gather(engine.match(routes, ask("x")), engine.match(routes, ask("y")))
+    finally:
+        engine.reset()
+    assert [m.route for m in matches] == ["a", "a"]

@@ -79,8 +79,11 @@ class IntentEngine:
         return self._classifier
 
     def reset(self) -> None:
-        """Forget the classifier (tests change INTENT_CLASSIFIER)."""
+        """Forget the classifier and its threads (tests change INTENT_CLASSIFIER and INTENT_THREADS)."""
         self._classifier, self._cost, self._tracked_version = None, 0.0, None
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+            self._pool = None
 
     def _run(self, classifier: LocalClassifier, routes: tuple[Route, ...], messages: list[Any]) -> Match:
         started = perf_counter()
@@ -94,7 +97,8 @@ class IntentEngine:
             if classifier.name == "lexical" and self._cost <= INLINE_LIMIT:
                 return self._run(classifier, routes, messages)
             if self._pool is None:
-                self._pool = ThreadPoolExecutor(1, thread_name_prefix="intent")
+                # torch releases the GIL while it encodes, so each thread is a core's worth of decisions.
+                self._pool = ThreadPoolExecutor(settings.INTENT_THREADS, thread_name_prefix="intent")
             return await asyncio.get_running_loop().run_in_executor(
                 self._pool, self._run, classifier, routes, messages
             )
