@@ -46,3 +46,10 @@ def test_an_empty_message_is_refused_by_the_form(admin_client, routed) -> None: 
 def test_the_page_is_for_staff_only(client, routed) -> None:  # type: ignore[no-untyped-def]
     response = client.post(TRY, {"text": CODE})
     assert response.status_code == 302 and "/admin/login/" in response["location"]
+
+
+def test_the_try_page_leads_back_to_the_preferences(admin_client, routed) -> None:  # type: ignore[no-untyped-def]
+    html = admin_client.get(TRY).content.decode()
+    crumbs = html[html.index('class="breadcrumbs"'):]
+    crumbs = crumbs[:crumbs.index("</div>")]
+    assert reverse("admin:governance_routingpreference_changelist") in crumbs and "Try" in crumbs
