@@ -26,7 +26,7 @@ ENGLISH_STOPWORDS = frozenset(
 OTHER_STOPWORDS = frozenset(  # es, fr, de, it, pt
     "el la los las un una de del y o que en por para con es mi tu su se lo al como le les des et ou du "
     "est une pour dans avec ce sur pas je il der die das und ein eine ist zu mit den dem von nicht ich "
-    "bitte mir mich wer hat auch ich sie wie ho mi il di che non per una sono gia da em um uma os com "
+    "bitte mir mich wer hat auch sie wie ho di che non per sono gia da em um uma os com "
     "nao voce meu minha qual quando".split()
 )
 STOPWORDS = ENGLISH_STOPWORDS | OTHER_STOPWORDS
